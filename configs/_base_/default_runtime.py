@@ -1,0 +1,13 @@
+# stdpose_mm runtime: MMPose's defaults + the plugin + safe checkpoints.
+_base_ = ['mmpose::_base_/default_runtime.py']
+
+# Registers every stdpose_mm component (also makes MMEngine load checkpoints with
+# torch.load(weights_only=True) and our allow-list).
+custom_imports = dict(imports=['stdpose_mm'], allow_failed_imports=False)
+custom_hooks = [
+    dict(type='SyncBuffersHook'),
+    # Keeps resume checkpoints loadable with weights_only=True.
+    dict(type='SafeCheckpointHook'),
+]
+default_hooks = dict(
+    checkpoint=dict(save_best='posetrack/Total AP', rule='greater', interval=1))

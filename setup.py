@@ -1,0 +1,27 @@
+from setuptools import find_packages, setup
+
+
+def read_version() -> str:
+    namespace: dict = {}
+    with open('stdpose_mm/version.py', encoding='utf-8') as f:
+        exec(f.read(), namespace)
+    return namespace['__version__']
+
+
+setup(
+    name='stdpose_mm',
+    version=read_version(),
+    description='STDPose + semantic motion video pose estimation for MMPose 1.x',
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    include_package_data=True,
+    python_requires='>=3.9',
+    install_requires=[
+        'mmengine==0.10.7',
+        'mmpose==1.3.2',
+        'mmcv>=2.0.0,<2.2.0',
+        'tqdm',
+    ],
+    extras_require={'tests': ['pytest', 'ruff'], 'det': ['mmdet==3.3.0']},
+)

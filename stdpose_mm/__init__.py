@@ -1,0 +1,13 @@
+"""stdpose_mm: video pose estimation in sparsely-labeled videos for MMPose 1.x.
+
+Importing the package registers every component into MMPose's registries (configs load it
+with ``custom_imports = dict(imports=['stdpose_mm'])``) and makes MMEngine load local
+checkpoints with ``torch.load(weights_only=True)`` and the project's allow-list.
+"""
+from .version import __version__
+from . import datasets, engine, evaluation, models  # noqa: F401,E402
+from .utils import register_safe_checkpoint_loader
+
+register_safe_checkpoint_loader()
+
+__all__ = ['__version__']

@@ -1,0 +1,325 @@
+"""Multi-frame top-down dataset for PoseTrack-style videos with sparse labels."""
+import logging
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from mmengine.logging import print_log
+from mmpose.datasets.datasets.base import BaseCocoStyleDataset
+from mmpose.registry import DATASETS
+
+from .posetrack_annotations import (PoseTrackAnnotationError, VideoIndex, group_by_track,
+                                    load_json, load_video_annotations, select_labeled_frames)
+
+
+@DATASETS.register_module()
+class PoseTrackVideoDataset(BaseCocoStyleDataset):
+    """One person on a key frame plus support frames of the same video.
+
+    Reads PoseTrack18/21 annotations as published (a merged json or a folder of per-video
+    jsons), PoseTrack17 after ``tools/convert_posetrack17.py``, and any COCO-style video json
+    whose images carry a video id and a frame number (``vid_key`` / ``frame_key``).
+
+    Each sample is one annotated (or, in test mode, detected) person on a key frame, with
+    the paths of T frames at ``frame_indices`` offsets (the key frame is offset 0), clamped
+    to the video. The same person's keypoints on every support frame (matched by
+    ``track_id``) come along where the sparse-label mask lets training see them; they
+    supervise the per-frame heatmaps. In ``frame_sampler_mode='random'`` the support
+    offsets are drawn anew for every sample from ``frame_range``, the same number before
+    and after the key frame as in ``frame_indices``.
+
+    Sparse labels (training only): ``labeled_ratio``, ``label_stride`` or
+    ``labeled_frames`` choose which annotated frames training may see
+    (:func:`select_labeled_frames`). The annotations of the other frames are dropped while
+    loading, so neither key frames nor support frames can leak them. A pseudo-label file
+    (same layout, per-joint ``scores``) fills frames that are hidden or unlabelled; joints
+    scored below ``pseudo_label_score_thr`` are dropped and the rest are weighted by
+    ``pseudo_label_weight``.
+
+    Args:
+        ann_file (str): Annotation json or folder of per-video jsons.
+        bbox_file (str, optional): Detections json (test mode only), as MMPose's
+            ``test_posetrack18_human_detections.json``.
+        frame_indices (Sequence[int]): Frame offsets, containing 0. Defaults to -2..2
+            (STDPose and DCPose use 2 frames on each side).
+        frame_sampler_mode (str): ``'fixed'`` or ``'random'`` (training augmentation).
+        frame_range (Sequence[int], optional): ``[low, high]`` offsets for random sampling.
+        labeled_ratio (float, optional): Fraction of annotated frames training may see.
+        label_stride (int, optional): Training sees every k-th annotated frame.
+        labeled_frames (dict | str, optional): ``{vid_id: [frame numbers]}`` or a json file.
+        pseudo_label_file (str, optional): Pseudo-label json (file or folder).
+        pseudo_label_score_thr (float): Minimum per-joint score of a pseudo-label joint.
+        pseudo_label_weight (float): Loss weight of pseudo-label joints (real labels: 1).
+        vid_key (str): Image field with the video id.
+        frame_key (str, optional): Image field with the frame number (default: parsed
+            from ``file_name``).
+        **kwargs: Passed to :class:`mmpose.datasets.BaseCocoStyleDataset`
+            (``data_root``, ``data_prefix``, ``pipeline``, ``test_mode``, ...).
+    """
+
+    METAINFO: dict = dict(from_file='configs/_base_/datasets/posetrack18.py')
+
+    def __init__(self,
+                 ann_file: str = '',
+                 bbox_file: Optional[str] = None,
+                 frame_indices: Sequence[int] = (-2, -1, 0, 1, 2),
+                 frame_sampler_mode: str = 'fixed',
+                 frame_range: Optional[Sequence[int]] = None,
+                 labeled_ratio: Optional[float] = None,
+                 label_stride: Optional[int] = None,
+                 labeled_frames: Optional[Union[Dict[str, Sequence[int]], str]] = None,
+                 pseudo_label_file: Optional[str] = None,
+                 pseudo_label_score_thr: float = 0.0,
+                 pseudo_label_weight: float = 1.0,
+                 vid_key: str = 'vid_id',
+                 frame_key: Optional[str] = None,
+                 **kwargs):
+        self.frame_indices = sorted(int(offset) for offset in frame_indices)
+        if 0 not in self.frame_indices:
+            raise ValueError(f'frame_indices must contain the key frame 0: {frame_indices}')
+        if frame_sampler_mode not in ('fixed', 'random'):
+            raise ValueError(f'frame_sampler_mode must be "fixed" or "random", '
+                             f'got {frame_sampler_mode!r}')
+        self.frame_sampler_mode = frame_sampler_mode
+        if frame_sampler_mode == 'random':
+            if frame_range is None or len(frame_range) != 2 \
+                    or not frame_range[0] <= min(self.frame_indices) \
+                    or not frame_range[1] >= max(self.frame_indices):
+                raise ValueError('random frame sampling needs frame_range=[low, high] that '
+                                 f'covers frame_indices {self.frame_indices}, got {frame_range}')
+            self.window = (int(frame_range[0]), int(frame_range[1]))
+        else:
+            self.window = (self.frame_indices[0], self.frame_indices[-1])
+        self.labeled_ratio = labeled_ratio
+        self.label_stride = label_stride
+        self.labeled_frames = labeled_frames
+        self.pseudo_label_file = pseudo_label_file
+        self.pseudo_label_score_thr = pseudo_label_score_thr
+        self.pseudo_label_weight = pseudo_label_weight
+        self.vid_key = vid_key
+        self.frame_key = frame_key
+        kwargs.setdefault('data_mode', 'topdown')
+        if kwargs['data_mode'] != 'topdown':
+            raise ValueError(f'{type(self).__name__} supports data_mode="topdown" only')
+        super().__init__(ann_file=ann_file, bbox_file=bbox_file, **kwargs)
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.frame_indices)
+
+    # ------------------------------------------------------------------ loading
+    def load_data_list(self) -> List[dict]:
+        num_keypoints = self.metainfo['num_keypoints']
+        videos = load_video_annotations(
+            self.ann_file, num_keypoints, vid_key=self.vid_key, frame_key=self.frame_key)
+        if self.test_mode:
+            visible = select_labeled_frames(videos)
+        else:
+            labeled_frames = self.labeled_frames
+            if isinstance(labeled_frames, str):
+                labeled_frames = load_json(labeled_frames)
+            visible = select_labeled_frames(videos, self.labeled_ratio, self.label_stride,
+                                            labeled_frames)
+        self.labeled_frame_numbers = visible
+        # Per video: frame number -> {track_id: (keypoints (K, 3), weight, annotation)}.
+        # Only visible (and pseudo-labelled) frames enter this table: hidden labels are
+        # never held by the dataset after loading.
+        tracks = {
+            vid_id: {
+                number: {track_id: (self._keypoint_array(ann), 1.0, ann)
+                         for track_id, ann in group_by_track(videos[vid_id].frames[number]
+                                                             .annotations).items()}
+                for number in numbers
+            }
+            for vid_id, numbers in visible.items()
+        }
+        if self.pseudo_label_file and not self.test_mode:
+            self._add_pseudo_labels(videos, tracks, num_keypoints)
+        self.video_lengths = {vid_id: video.nframes for vid_id, video in videos.items()}
+        self._warn_short_videos(videos)
+
+        if self.bbox_file:
+            data_list = self._detection_samples(videos)
+        else:
+            data_list = self._annotation_samples(videos, tracks, visible)
+        return data_list
+
+    @staticmethod
+    def _keypoint_array(ann: dict) -> np.ndarray:
+        return np.asarray(ann['keypoints'], dtype=np.float32).reshape(-1, 3)
+
+    def _add_pseudo_labels(self, videos: Dict[str, VideoIndex], tracks: dict,
+                           num_keypoints: int) -> None:
+        pseudo_videos = load_video_annotations(
+            self.pseudo_label_file, num_keypoints, vid_key=self.vid_key,
+            frame_key=self.frame_key)
+        added = 0
+        for vid_id, pseudo_video in pseudo_videos.items():
+            if vid_id not in videos:
+                raise PoseTrackAnnotationError(
+                    f'{self.pseudo_label_file}: video {vid_id!r} ("{self.vid_key}") is not in '
+                    f'{self.ann_file}')
+            video_tracks = tracks.setdefault(vid_id, {})
+            for number, frame in pseudo_video.frames.items():
+                if number in video_tracks or not frame.annotations:
+                    continue  # real labels always win over pseudo-labels
+                frame_tracks = {}
+                for track_id, ann in group_by_track(frame.annotations).items():
+                    keypoints = self._keypoint_array(ann)
+                    scores = np.asarray(ann.get('scores') or keypoints[:, 2], np.float32)
+                    if scores.shape != (num_keypoints, ):
+                        raise PoseTrackAnnotationError(
+                            f'{frame.ann_file}: annotation {ann.get("id")} field "scores" has '
+                            f'{scores.size} values, expected {num_keypoints}')
+                    keypoints[:, 2] = (keypoints[:, 2] > 0) & \
+                        (scores >= self.pseudo_label_score_thr)
+                    frame_tracks[track_id] = (keypoints, self.pseudo_label_weight, ann)
+                if frame_tracks:
+                    video_tracks[number] = frame_tracks
+                    added += 1
+        print_log(f'{type(self).__name__}: {added} pseudo-labelled frames from '
+                  f'{self.pseudo_label_file}', logger='current')
+
+    def _warn_short_videos(self, videos: Dict[str, VideoIndex]) -> None:
+        span = self.window[1] - self.window[0] + 1
+        short = sorted(v for v, video in videos.items() if video.nframes < span)
+        if short:
+            print_log(
+                f'{type(self).__name__}: {len(short)} video(s) of {self.ann_file} are shorter '
+                f'than the {span}-frame window ({", ".join(short[:5])}); their support frames '
+                'repeat the clamped end frames', logger='current', level=logging.WARNING)
+
+    def _window(self, video: VideoIndex, key_number: int) -> Tuple[List[str], np.ndarray]:
+        """Paths and frame numbers for every offset of the window, clamped to the video."""
+        offsets = np.arange(self.window[0], self.window[1] + 1)
+        numbers = np.clip(key_number + offsets, 0, video.nframes - 1)
+        prefix = self.data_prefix.get('img', '')
+        paths = [osp.join(prefix, video.file_name(int(n))) for n in numbers]
+        return paths, numbers
+
+    def _sample_info(self, video: VideoIndex, key_number: int, bbox_xywh: Sequence[float],
+                     track_id: int, frame_tracks: Optional[dict]) -> dict:
+        image = video.frames[key_number].image
+        paths, numbers = self._window(video, key_number)
+        num_keypoints = self.metainfo['num_keypoints']
+        window_keypoints = np.zeros((len(numbers), num_keypoints, 3), np.float32)
+        window_weights = np.zeros(len(numbers), np.float32)
+        if frame_tracks is not None and track_id >= 0:
+            for position, number in enumerate(numbers):
+                entry = frame_tracks.get(int(number), {}).get(track_id)
+                if entry is not None:
+                    window_keypoints[position] = entry[0]
+                    window_weights[position] = entry[1]
+        x, y, w, h = (float(v) for v in bbox_xywh[:4])
+        return {
+            'img_id': int(image.get('frame_id', image.get('id'))),
+            'img_path': paths[-self.window[0]],  # offset 0 sits at -low in the window
+            'bbox': np.array([[x, y, x + w, y + h]], dtype=np.float32),
+            'vid_id': video.vid_id,
+            'frame_number': key_number,
+            'nframes': video.nframes,
+            'track_id': track_id,
+            'window_paths': paths,
+            'window_numbers': numbers.astype(np.int64),
+            'window_keypoints': window_keypoints,
+            'window_weights': window_weights,
+        }
+
+    def _annotation_samples(self, videos: Dict[str, VideoIndex], tracks: dict,
+                            visible: Dict[str, List[int]]) -> List[dict]:
+        data_list = []
+        for vid_id in sorted(tracks):
+            video, frame_tracks = videos[vid_id], tracks[vid_id]
+            for number in sorted(frame_tracks):
+                for track_id, (keypoints, weight, ann) in sorted(frame_tracks[number].items()):
+                    if 'bbox' not in ann or keypoints[:, 2].max() <= 0:
+                        continue
+                    info = self._sample_info(video, number, ann['bbox'], track_id, frame_tracks)
+                    info.update(
+                        id=ann.get('id', len(data_list)),
+                        category_id=ann.get('category_id', 1),
+                        bbox_score=np.ones(1, dtype=np.float32),
+                        keypoints=keypoints[None, :, :2].copy(),
+                        keypoints_visible=np.minimum(1, keypoints[None, :, 2]) * weight,
+                        num_keypoints=int((keypoints[:, 2] > 0).sum()),
+                        is_pseudo=number not in set(visible.get(vid_id, ())),
+                    )
+                    data_list.append(info)
+        return data_list
+
+    def _detection_samples(self, videos: Dict[str, VideoIndex]) -> List[dict]:
+        detections = load_json(self.bbox_file)
+        if not isinstance(detections, list):
+            raise PoseTrackAnnotationError(f'{self.bbox_file}: expected a list of detections')
+        frame_of_image: Dict[int, Tuple[VideoIndex, int]] = {}
+        frame_of_name: Dict[str, Tuple[VideoIndex, int]] = {}
+        for video in videos.values():
+            for number, frame in video.frames.items():
+                for key in ('frame_id', 'id'):
+                    if key in frame.image:
+                        frame_of_image[int(frame.image[key])] = (video, number)
+                frame_of_name[frame.image['file_name']] = (video, number)
+        num_keypoints = self.metainfo['num_keypoints']
+        data_list = []
+        for index, det in enumerate(detections):
+            if det.get('category_id', 1) != 1:
+                continue
+            for key in ('bbox', 'score'):
+                if key not in det:
+                    raise PoseTrackAnnotationError(
+                        f'{self.bbox_file}: detection #{index} has no field {key!r}')
+            if 'image_name' in det:
+                found = frame_of_name.get(det['image_name'])
+                field_value = ('image_name', det['image_name'])
+            else:
+                found = frame_of_image.get(int(det.get('image_id', -1)))
+                field_value = ('image_id', det.get('image_id'))
+            if found is None:
+                raise PoseTrackAnnotationError(
+                    f'{self.bbox_file}: detection #{index} field "{field_value[0]}"='
+                    f'{field_value[1]} matches no frame of {self.ann_file}')
+            video, number = found
+            info = self._sample_info(video, number, det['bbox'], -1, None)
+            info.update(
+                id=index,
+                category_id=1,
+                bbox_score=np.array([det['score']], dtype=np.float32),
+                keypoints=np.zeros((1, num_keypoints, 2), np.float32),
+                keypoints_visible=np.ones((1, num_keypoints), np.float32),
+                num_keypoints=num_keypoints,
+                is_pseudo=False,
+            )
+            data_list.append(info)
+        return data_list
+
+    # ------------------------------------------------------------------ sampling
+    def sample_offsets(self) -> np.ndarray:
+        """Frame offsets of one sample, sorted, containing 0 exactly once."""
+        if self.frame_sampler_mode == 'fixed':
+            return np.asarray(self.frame_indices)
+        num_before = sum(offset < 0 for offset in self.frame_indices)
+        num_after = sum(offset > 0 for offset in self.frame_indices)
+        low, high = self.window
+        before = np.random.choice(np.arange(low, 0), num_before, replace=False)
+        after = np.random.choice(np.arange(1, high + 1), num_after, replace=False)
+        return np.sort(np.concatenate([before, [0], after]).astype(np.int64))
+
+    def get_data_info(self, idx: int) -> dict:
+        data_info = super().get_data_info(idx)
+        offsets = self.sample_offsets()
+        positions = offsets - self.window[0]
+        window_keypoints = data_info.pop('window_keypoints')[positions]
+        window_weights = data_info.pop('window_weights')[positions]
+        window_paths = data_info.pop('window_paths')
+        window_numbers = data_info.pop('window_numbers')[positions]
+        data_info.update(
+            frame_paths=[window_paths[p] for p in positions],
+            frame_offsets=(window_numbers - data_info['frame_number']).tolist(),
+            key_frame_index=int(np.flatnonzero(offsets == 0)[0]),
+            num_frames=len(offsets),
+            frame_keypoints=window_keypoints[:, None, :, :2].copy(),
+            frame_keypoints_visible=(np.minimum(1, window_keypoints[:, None, :, 2]) *
+                                     window_weights[:, None, None]),
+            frame_labeled=(window_weights > 0).astype(np.float32),
+        )
+        return data_info

@@ -1,0 +1,110 @@
+"""Reading the T frames of a video sample once."""
+import logging
+from typing import Optional
+
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine.fileio import get
+from mmengine.logging import print_log
+from mmpose.registry import TRANSFORMS
+
+
+class FrameReadError(IOError):
+    """A frame of a video sample is missing or does not decode."""
+
+
+@TRANSFORMS.register_module()
+class LoadVideoFrames(BaseTransform):
+    """Load every frame in ``results['frame_paths']`` as a list of BGR images.
+
+    Each distinct path is read and decoded once, even where clamping at a video's ends
+    repeats a frame. The key frame must exist and decode; a missing or corrupt support frame
+    is an error naming the file by default (``on_missing='error'``), or is replaced by the
+    nearest readable frame of the window (``'nearest'``), warned once per video.
+
+    Required keys: ``frame_paths``, ``key_frame_index``.
+    Added keys: ``img`` (list of T arrays (h, w, 3)), ``img_shape``, ``ori_shape``,
+    ``frame_replaced`` (T,) bool.
+
+    Args:
+        on_missing (str): ``'error'`` or ``'nearest'``.
+        to_float32 (bool): Convert frames to float32.
+        backend_args (dict, optional): MMEngine file backend arguments.
+    """
+
+    def __init__(self,
+                 on_missing: str = 'error',
+                 to_float32: bool = False,
+                 backend_args: Optional[dict] = None) -> None:
+        if on_missing not in ('error', 'nearest'):
+            raise ValueError(f'on_missing must be "error" or "nearest", got {on_missing!r}')
+        self.on_missing = on_missing
+        self.to_float32 = to_float32
+        self.backend_args = backend_args
+        self._warned_videos: set = set()
+
+    def _read(self, path: str) -> np.ndarray:
+        try:
+            content = get(path, backend_args=self.backend_args)
+        except (FileNotFoundError, OSError) as err:
+            raise FrameReadError(f'frame not found or unreadable: {path} ({err})') from None
+        img = mmcv.imfrombytes(content, flag='color', channel_order='bgr')
+        if img is None:
+            raise FrameReadError(f'frame does not decode as an image: {path}')
+        return img.astype(np.float32) if self.to_float32 else img
+
+    def transform(self, results: dict) -> dict:
+        paths = results['frame_paths']
+        key_index = results['key_frame_index']
+        decoded = {}
+        for path in dict.fromkeys(paths):  # distinct, in order
+            try:
+                decoded[path] = self._read(path)
+            except FrameReadError as err:
+                decoded[path] = err
+        key_frame = decoded[paths[key_index]]
+        if isinstance(key_frame, FrameReadError):
+            raise FrameReadError(f'{key_frame} (key frame of sample id={results.get("id")})')
+        frames, replaced = [], []
+        for index, path in enumerate(paths):
+            frame = decoded[path]
+            if isinstance(frame, FrameReadError):
+                if self.on_missing == 'error':
+                    raise FrameReadError(
+                        f'{frame} (support frame {index} of sample id={results.get("id")}, '
+                        f'key frame {paths[key_index]}); set on_missing="nearest" in '
+                        'LoadVideoFrames to fall back to the nearest readable frame')
+                frame = self._nearest_readable(paths, decoded, index)
+                self._warn_once(results, path)
+            frames.append(frame)
+            replaced.append(frame is not decoded[path])
+        shapes = {frame.shape for frame in frames}
+        if len(shapes) > 1:
+            raise FrameReadError(f'frames of one sample differ in size {sorted(shapes)}: '
+                                 f'{paths}')
+        results['img'] = frames
+        results['img_shape'] = frames[0].shape[:2]
+        results['ori_shape'] = frames[0].shape[:2]
+        results['frame_replaced'] = np.asarray(replaced)
+        return results
+
+    @staticmethod
+    def _nearest_readable(paths, decoded, index) -> np.ndarray:
+        order = sorted(range(len(paths)), key=lambda other: (abs(other - index), other))
+        for other in order:
+            frame = decoded[paths[other]]
+            if not isinstance(frame, FrameReadError):
+                return frame
+        raise AssertionError('the key frame is readable')  # checked by the caller
+
+    def _warn_once(self, results: dict, path: str) -> None:
+        video = results.get('vid_id', path)
+        if video not in self._warned_videos:
+            self._warned_videos.add(video)
+            print_log(f'LoadVideoFrames: {path} is missing or corrupt; using the nearest '
+                      f'readable frame (warned once for video {video})', logger='current',
+                      level=logging.WARNING)
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(on_missing={self.on_missing!r})'

@@ -1,0 +1,138 @@
+"""Transforms that treat the T frames of a sample as one image.
+
+Geometric augmentation (flip, half-body, scale/rotation, the top-down affine) is drawn once
+per sample and applied to every frame and to every frame's keypoints, so the temporal model
+sees a consistent crop. MMPose's transforms already warp lists of images; these subclasses
+add the support frames' keypoints. Photometric noise may differ per frame
+(:class:`PerFrameTransform`).
+"""
+import copy
+from typing import List, Optional
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmpose.structures.bbox import get_udp_warp_matrix, get_warp_matrix
+from mmpose.datasets.transforms import GenerateTarget, RandomFlip, TopdownAffine
+from mmpose.registry import TRANSFORMS
+from mmpose.structures.keypoint import flip_keypoints
+
+
+@TRANSFORMS.register_module()
+class VideoRandomFlip(RandomFlip):
+    """:class:`mmpose.datasets.transforms.RandomFlip` that also flips ``frame_keypoints``.
+
+    Added/updated keys: ``frame_keypoints`` (T, 1, K, 2), ``frame_keypoints_visible``
+    (T, 1, K), with the dataset's flip pairs swapped.
+    """
+
+    def transform(self, results: dict) -> dict:
+        results = super().transform(results)
+        if results['flip'] and results.get('frame_keypoints') is not None:
+            h, w = results.get('input_size', results['img_shape'])
+            flipped = [
+                flip_keypoints(keypoints, visible, image_size=(w, h),
+                               flip_indices=results['flip_indices'],
+                               direction=results['flip_direction'])
+                for keypoints, visible in zip(results['frame_keypoints'],
+                                              results['frame_keypoints_visible'])
+            ]
+            results['frame_keypoints'] = np.stack([kpts for kpts, _ in flipped])
+            results['frame_keypoints_visible'] = np.stack([vis for _, vis in flipped])
+        return results
+
+
+@TRANSFORMS.register_module()
+class VideoTopdownAffine(TopdownAffine):
+    """:class:`mmpose.datasets.transforms.TopdownAffine` for all T frames.
+
+    The key frame's box defines one warp for every frame (the person's crop is fixed
+    over the window, as in DCPose and STDPose).
+
+    Added keys: ``transformed_frame_keypoints`` (T, 1, K, 2).
+    """
+
+    def transform(self, results: dict) -> dict:
+        results = super().transform(results)
+        if results.get('frame_keypoints') is not None:
+            w, h = self.input_size
+            center = results['bbox_center'][0]
+            scale = results['bbox_scale'][0]  # aspect ratio already fixed by super()
+            rotation = results['bbox_rotation'][0] if 'bbox_rotation' in results else 0.
+            make_matrix = get_udp_warp_matrix if self.use_udp else get_warp_matrix
+            warp_mat = make_matrix(center, scale, rotation, output_size=(w, h))
+            frame_keypoints = results['frame_keypoints']
+            results['transformed_frame_keypoints'] = cv2.transform(
+                frame_keypoints.reshape(1, -1, 2), warp_mat).reshape(frame_keypoints.shape)
+        return results
+
+
+@TRANSFORMS.register_module()
+class PerFrameTransform(BaseTransform):
+    """Apply image-only transforms to each frame independently.
+
+    Every frame gets its own random draw (e.g. photometric noise, blur), which is right
+    for appearance changes that happen between real frames.
+
+    Args:
+        transforms (list[dict]): Configs of MMPose/MMCV transforms that read and write
+            ``results['img']`` only.
+    """
+
+    def __init__(self, transforms: List[dict]) -> None:
+        self.transforms = [TRANSFORMS.build(cfg) for cfg in transforms]
+
+    def transform(self, results: dict) -> Optional[dict]:
+        frames = []
+        for frame in results['img']:
+            frame_results = {'img': frame, 'img_shape': frame.shape[:2]}
+            for transform in self.transforms:
+                frame_results = transform(frame_results)
+                if frame_results is None:
+                    return None
+            frames.append(frame_results['img'])
+        results['img'] = frames
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(transforms={self.transforms})'
+
+
+@TRANSFORMS.register_module()
+class GenerateVideoTarget(GenerateTarget):
+    """Heatmap targets for the key frame and for every labelled frame of the window.
+
+    The key frame's target is MMPose's (``heatmaps`` (K, h, w), ``keypoint_weights``
+    (1, K)). Each frame's keypoints are encoded by the same codec into ``frame_heatmaps``
+    (T*K, h, w) with ``frame_keypoint_weights`` (1, T, K); weights of frames the
+    sparse-label mask hides are 0, so their (empty) targets never reach the loss.
+    Only single-encoder heatmap codecs are supported for the per-frame targets.
+    """
+
+    def transform(self, results: dict) -> dict:
+        results = super().transform(results)
+        frame_keypoints = results.get('transformed_frame_keypoints',
+                                      results.get('frame_keypoints'))
+        if frame_keypoints is None:
+            return results
+        if isinstance(self.encoder, list):
+            raise ValueError('GenerateVideoTarget supports a single encoder')
+        heatmaps, weights = [], []
+        for keypoints, visible in zip(frame_keypoints, results['frame_keypoints_visible']):
+            # The codec thresholds visibility at 0.5; pass the binary flag and scale the
+            # weights afterwards so pseudo-label weights below 0.5 still count.
+            encoded = self.encoder.encode(
+                keypoints=keypoints, keypoints_visible=(visible > 0).astype(np.float32))
+            heatmaps.append(encoded['heatmaps'])
+            weights.append(encoded['keypoint_weights'] * visible)
+        results['frame_heatmaps'] = np.concatenate(heatmaps, axis=0)  # (T*K, h, w)
+        frame_weights = np.stack(weights, axis=1)  # (1, T, K)
+        if self.use_dataset_keypoint_weights and 'dataset_keypoint_weights' in results:
+            frame_weights = frame_weights * results['dataset_keypoint_weights']
+        results['frame_keypoint_weights'] = frame_weights.astype(np.float32)
+        return results
+
+
+def copy_results(results: dict) -> dict:
+    """Deep copy of a results dict (used by tests and benchmarks)."""
+    return copy.deepcopy(results)

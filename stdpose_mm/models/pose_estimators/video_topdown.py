@@ -1,0 +1,118 @@
+"""Top-down estimator for T-frame inputs."""
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmpose.models.pose_estimators import TopdownPoseEstimator
+from mmpose.registry import MODELS
+from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig, SampleList)
+from torch import Tensor, nn
+
+VideoFeatures = Dict[str, Union[Tensor, int, dict]]
+
+
+@MODELS.register_module()
+class VideoTopdownPoseEstimator(TopdownPoseEstimator):
+    """MMPose's top-down estimator, fed with a window of T frames per person.
+
+    The backbone runs once on all ``B*T`` frames (one batched pass, so support frames cost
+    no more than extra batch items). Its last feature level becomes the "video features"
+    dict ``{'frame_feats': (B, T, C, h, w), 'key_frame_index': int}``; the necks, applied in
+    order, add keys to it (masks, fused features, ...; see ``docs/data_contract.md``) and
+    the head turns it into the key frame's heatmaps (B, K, h, w). Loss, flip test
+    (``inputs.flip(-1)`` flips every frame) and codec decoding are MMPose's.
+
+    Args:
+        backbone (dict): Backbone config.
+        neck (dict | list[dict], optional): One or several temporal necks, in order.
+        head (dict): Head config; it receives the video features dict.
+        key_frame_index (int, optional): Position of the key frame in the window; defaults
+            to the centre (T // 2), as produced by ``PoseTrackVideoDataset`` with
+            symmetric ``frame_indices``. Causal (past-only) models set it to -1.
+        train_cfg, test_cfg, data_preprocessor, init_cfg, metainfo: As
+            :class:`mmpose.models.TopdownPoseEstimator`.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: Optional[Union[ConfigType, List[ConfigType]]] = None,
+                 head: OptConfigType = None,
+                 key_frame_index: Optional[int] = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None,
+                 metainfo: Optional[dict] = None):
+        super().__init__(
+            backbone=backbone,
+            neck=None,
+            head=head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+            metainfo=metainfo)
+        neck_cfgs = [] if neck is None else (list(neck) if isinstance(neck, (list, tuple))
+                                             else [neck])
+        self.temporal_necks = nn.ModuleList(MODELS.build(cfg) for cfg in neck_cfgs)
+        self.key_frame_index = key_frame_index
+
+    def resolve_key_frame_index(self, num_frames: int) -> int:
+        if self.key_frame_index is None:
+            return num_frames // 2
+        return self.key_frame_index % num_frames
+
+    def extract_feat(self, inputs: Tensor) -> VideoFeatures:
+        """Per-frame backbone features, then the temporal necks.
+
+        Args:
+            inputs (Tensor): Frames (B, T, 3, H, W); (B, 3, H, W) is taken as T = 1.
+
+        Returns:
+            dict: The video features (at least ``frame_feats`` (B, T, C, h, w) and
+            ``key_frame_index``).
+        """
+        if inputs.dim() == 4:
+            inputs = inputs.unsqueeze(1)
+        batch_size, num_frames = inputs.shape[:2]
+        feats = self.backbone(inputs.flatten(0, 1))
+        last_level = feats[-1] if isinstance(feats, (list, tuple)) else feats
+        video_feats: VideoFeatures = {
+            'frame_feats': last_level.view(batch_size, num_frames, *last_level.shape[1:]),
+            'key_frame_index': self.resolve_key_frame_index(num_frames),
+        }
+        for neck in self.temporal_necks:
+            video_feats = neck(video_feats)
+        return video_feats
+
+    def _check_key_frame(self, inputs: Tensor, data_samples: Optional[SampleList]) -> None:
+        if not data_samples or inputs.dim() != 5:
+            return
+        expected = self.resolve_key_frame_index(inputs.shape[1])
+        given = data_samples[0].metainfo.get('key_frame_index', expected)
+        if given != expected:
+            raise ValueError(
+                f'the data puts the key frame at position {given} of {inputs.shape[1]} frames '
+                f'but the model expects {expected}; align the dataset frame_indices with the '
+                "model's key_frame_index")
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        self._check_key_frame(inputs, data_samples)
+        return super().loss(inputs, data_samples)
+
+    def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
+        self._check_key_frame(inputs, data_samples)
+        return super().predict(inputs, data_samples)
+
+    def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None
+                 ) -> Union[Tensor, tuple]:
+        return self.head.forward(self.extract_feat(inputs))
+
+    @torch.no_grad()
+    def backbone_frame_features(self, frames: Tensor) -> Tensor:
+        """Backbone features of independent frames (B, 3, H, W) -> (B, C, h, w).
+
+        Used by streaming inference to compute each frame's features once and reuse them
+        in every window the frame belongs to.
+        """
+        feats = self.backbone(frames)
+        return feats[-1] if isinstance(feats, (list, tuple)) else feats
