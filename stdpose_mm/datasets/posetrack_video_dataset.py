@@ -8,8 +8,14 @@ from mmengine.logging import print_log
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 
-from .posetrack_annotations import (PoseTrackAnnotationError, VideoIndex, group_by_track,
-                                    load_json, load_video_annotations, select_labeled_frames)
+from .posetrack_annotations import (
+    PoseTrackAnnotationError,
+    VideoIndex,
+    group_by_track,
+    load_json,
+    load_video_annotations,
+    select_labeled_frames,
+)
 
 
 @DATASETS.register_module()

@@ -10,8 +10,12 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
 
-from stdpose_mm.utils import (UnsafeCheckpointError, decode_history_buffers,
-                              encode_history_buffers, safe_load_checkpoint)
+from stdpose_mm.utils import (
+    UnsafeCheckpointError,
+    decode_history_buffers,
+    encode_history_buffers,
+    safe_load_checkpoint,
+)
 
 
 class ToyModel(BaseModel):
@@ -127,8 +131,9 @@ def test_history_buffer_round_trip():
 
 
 def test_mmengine_load_checkpoint_uses_safe_loader(tmp_path):
-    import stdpose_mm  # noqa: F401
     from mmengine.runner import load_checkpoint
+
+    import stdpose_mm  # noqa: F401
 
     evil = tmp_path / 'evil.pth'
     torch.save({'payload': Payload()}, evil)

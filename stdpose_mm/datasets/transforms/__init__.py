@@ -1,7 +1,11 @@
 from .formatting import PackVideoPoseInputs
 from .loading import FrameReadError, LoadVideoFrames
-from .video_transforms import (GenerateVideoTarget, PerFrameTransform, VideoRandomFlip,
-                               VideoTopdownAffine)
+from .video_transforms import (
+                               GenerateVideoTarget,
+                               PerFrameTransform,
+                               VideoRandomFlip,
+                               VideoTopdownAffine,
+)
 
 __all__ = [
     'FrameReadError', 'GenerateVideoTarget', 'LoadVideoFrames', 'PackVideoPoseInputs',

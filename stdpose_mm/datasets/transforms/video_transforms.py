@@ -12,9 +12,9 @@ from typing import List, Optional
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmpose.structures.bbox import get_udp_warp_matrix, get_warp_matrix
 from mmpose.datasets.transforms import GenerateTarget, RandomFlip, TopdownAffine
 from mmpose.registry import TRANSFORMS
+from mmpose.structures.bbox import get_udp_warp_matrix, get_warp_matrix
 from mmpose.structures.keypoint import flip_keypoints
 
 

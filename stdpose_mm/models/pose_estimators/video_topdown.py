@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Union
 import torch
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
-from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig, SampleList)
+from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor, nn
 
 VideoFeatures = Dict[str, Union[Tensor, int, dict]]

@@ -1,0 +1,10 @@
+"""Necks of stdpose_mm: each takes the video-features dict and returns it with more keys."""
+from .dynamic_aware_mask import DynamicAwareMask
+from .spatiotemporal_encoder import SpatioTemporalEncoder
+from .temporal_feature_fusion import TemporalFeatureFusion
+from .temporal_keypoint_synthesis import TemporalKeypointSynthesis
+
+__all__ = [
+    'DynamicAwareMask', 'SpatioTemporalEncoder', 'TemporalFeatureFusion',
+    'TemporalKeypointSynthesis'
+]
