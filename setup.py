@@ -15,7 +15,9 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
-    include_package_data=True,
+    # The configs travel with the package (stdpose_mm/.mim/configs links to configs/), so
+    # other projects can inherit them: see stdpose_mm/config_path.py.
+    package_data={'stdpose_mm': ['.mim/configs/*.py', '.mim/configs/**/*.py']},
     python_requires='>=3.9',
     install_requires=[
         'mmengine==0.10.7',

@@ -14,9 +14,10 @@ log() { printf '\n[demo %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 if [[ ! -f $DATA/annotations/posetrack18_val.json ]]; then
   log "generating synthetic PoseTrack videos into $DATA"
+  # Many short videos: appearance diversity matters more than length for generalising.
   # Train frames are all annotated; sparse labelling is the dataset's job (labeled_ratio).
-  $PY tools/make_synthetic_posetrack.py "$DATA" --train-videos 8 --val-videos 3 \
-    --frames 40 --label-stride 1 --seed 0
+  $PY tools/make_synthetic_posetrack.py "$DATA" --train-videos 40 --val-videos 4 \
+    --frames 24 --label-stride 1 --seed 0
 fi
 
 run_model() {  # name config

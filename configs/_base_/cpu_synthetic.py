@@ -29,3 +29,23 @@ cpu_param_scheduler = [
     dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
     dict(type='CosineAnnealingLR', T_max=cpu_max_epochs, eta_min=1e-5, by_epoch=True),
 ]
+
+# The T-frame pipelines at the CPU size (same steps as the paper-size configs).
+cpu_video_train_pipeline = [
+    dict(type='LoadVideoFrames'),
+    # Photometric noise drawn per frame; geometry below is drawn once per sample.
+    dict(type='PerFrameTransform', transforms=[dict(type='PhotometricDistortion')]),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='VideoRandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform'),
+    dict(type='VideoTopdownAffine', input_size=cpu_input_size),
+    dict(type='GenerateVideoTarget', encoder=cpu_codec),
+    dict(type='PackVideoPoseInputs')
+]
+cpu_video_val_pipeline = [
+    dict(type='LoadVideoFrames'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='VideoTopdownAffine', input_size=cpu_input_size),
+    dict(type='PackVideoPoseInputs')
+]

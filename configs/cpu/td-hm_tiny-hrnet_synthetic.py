@@ -21,6 +21,7 @@ model = dict(
 
 train_pipeline = [
     dict(type='LoadImage'),
+    dict(type='PhotometricDistortion'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),

@@ -33,6 +33,8 @@ class VideoIndex:
         vid_id (str): Video id.
         nframes (int): Number of frames the video has (``nframes`` of its images).
         frames (dict): Frame number -> :class:`VideoFrame` for every listed frame.
+        first_frame (int): Number of the video's first frame: 0 (PoseTrack18/21), or 1
+            where frame 1 is listed and frame 0 is not (PoseTrack17 numbers from 1).
         file_pattern (str): ``file_name`` of a listed frame with ``{:0Nd}`` in place of its
             frame number, used for frames the json does not list.
     """
@@ -40,6 +42,11 @@ class VideoIndex:
     nframes: int
     frames: Dict[int, VideoFrame]
     file_pattern: str
+    first_frame: int = 0
+
+    @property
+    def last_frame(self) -> int:
+        return self.first_frame + self.nframes - 1
 
     def file_name(self, frame_number: int) -> str:
         frame = self.frames.get(frame_number)
@@ -174,9 +181,10 @@ def load_video_annotations(ann_file: str,
                     f'expected {num_keypoints * 3} ({num_keypoints} keypoints x 3)')
             frame.annotations.append(ann)
     for video in videos.values():
+        video.first_frame = 1 if 0 not in video.frames and 1 in video.frames else 0
         # Videos listed with fewer frames than nframes (e.g. only labelled ones) still span
         # at least up to their last listed frame.
-        video.nframes = max(video.nframes, max(video.frames) + 1)
+        video.nframes = max(video.nframes, max(video.frames) - video.first_frame + 1)
     return videos
 
 

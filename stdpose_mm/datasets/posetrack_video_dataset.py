@@ -45,7 +45,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
     Args:
         ann_file (str): Annotation json or folder of per-video jsons.
         bbox_file (str, optional): Detections json (test mode only), as MMPose's
-            ``test_posetrack18_human_detections.json``.
+            ``test_posetrack18_human_detections.json``. A relative path that does not exist
+            from the working directory (MMPose's convention) is taken under ``data_root``.
         frame_indices (Sequence[int]): Frame offsets, containing 0. Defaults to -2..2
             (STDPose and DCPose use 2 frames on each side).
         frame_sampler_mode (str): ``'fixed'`` or ``'random'`` (training augmentation).
@@ -104,6 +105,9 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         self.pseudo_label_weight = pseudo_label_weight
         self.vid_key = vid_key
         self.frame_key = frame_key
+        data_root = kwargs.get('data_root')
+        if bbox_file and data_root and not osp.isabs(bbox_file) and not osp.exists(bbox_file):
+            bbox_file = osp.join(data_root, bbox_file)
         kwargs.setdefault('data_mode', 'topdown')
         if kwargs['data_mode'] != 'topdown':
             raise ValueError(f'{type(self).__name__} supports data_mode="topdown" only')
@@ -198,7 +202,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
     def _window(self, video: VideoIndex, key_number: int) -> Tuple[List[str], np.ndarray]:
         """Paths and frame numbers for every offset of the window, clamped to the video."""
         offsets = np.arange(self.window[0], self.window[1] + 1)
-        numbers = np.clip(key_number + offsets, 0, video.nframes - 1)
+        numbers = np.clip(key_number + offsets, video.first_frame, video.last_frame)
         prefix = self.data_prefix.get('img', '')
         paths = [osp.join(prefix, video.file_name(int(n))) for n in numbers]
         return paths, numbers

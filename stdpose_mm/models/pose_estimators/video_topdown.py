@@ -1,5 +1,5 @@
 """Top-down estimator for T-frame inputs."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, Optional, Union
 
 import torch
 from mmpose.models.pose_estimators import TopdownPoseEstimator
@@ -23,7 +23,11 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
 
     Args:
         backbone (dict): Backbone config.
-        neck (dict | list[dict], optional): One or several temporal necks, in order.
+        neck (dict, optional): One neck config (with ``type``), or a mapping from stage
+            name to neck config, applied in order, e.g.
+            ``dict(dam=dict(type='DynamicAwareMask', ...), encoder=dict(...))``. Named
+            stages let a child config change one of them (``neck=dict(dam=dict(
+            use_dam=False))``) or drop it (``neck=dict(encoder=None)``).
         head (dict): Head config; it receives the video features dict.
         key_frame_index (int, optional): Position of the key frame in the window; defaults
             to the centre (T // 2), as produced by ``PoseTrackVideoDataset`` with
@@ -34,7 +38,7 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
 
     def __init__(self,
                  backbone: ConfigType,
-                 neck: Optional[Union[ConfigType, List[ConfigType]]] = None,
+                 neck: OptConfigType = None,
                  head: OptConfigType = None,
                  key_frame_index: Optional[int] = None,
                  train_cfg: OptConfigType = None,
@@ -51,10 +55,17 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
             metainfo=metainfo)
-        neck_cfgs = [] if neck is None else (list(neck) if isinstance(neck, (list, tuple))
-                                             else [neck])
-        self.temporal_necks = nn.ModuleList(MODELS.build(cfg) for cfg in neck_cfgs)
+        self.temporal_necks = nn.ModuleDict(
+            (name, MODELS.build(cfg)) for name, cfg in self._neck_stages(neck).items())
         self.key_frame_index = key_frame_index
+
+    @staticmethod
+    def _neck_stages(neck: OptConfigType) -> Dict[str, ConfigType]:
+        if neck is None:
+            return {}
+        if 'type' in neck:
+            return {'neck': neck}
+        return {name: cfg for name, cfg in neck.items() if cfg is not None}
 
     def resolve_key_frame_index(self, num_frames: int) -> int:
         if self.key_frame_index is None:
@@ -80,7 +91,7 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
             'frame_feats': last_level.view(batch_size, num_frames, *last_level.shape[1:]),
             'key_frame_index': self.resolve_key_frame_index(num_frames),
         }
-        for neck in self.temporal_necks:
+        for neck in self.temporal_necks.values():
             video_feats = neck(video_feats)
         return video_feats
 
