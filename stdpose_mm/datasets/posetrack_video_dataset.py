@@ -57,6 +57,14 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         pseudo_label_file (str, optional): Pseudo-label json (file or folder).
         pseudo_label_score_thr (float): Minimum per-joint score of a pseudo-label joint.
         pseudo_label_weight (float): Loss weight of pseudo-label joints (real labels: 1).
+        propagation_pairs (dict, optional): Yield pose-propagation pairs instead of
+            centred windows: ``dict(max_distance=4, min_distance=1)``. Each sample's key
+            frame is a labelled *target*; a *source* frame of the same person, labelled and
+            1..max_distance frames away (either side), is drawn per sample. The T frames
+            run from source to target (``np.linspace``, rounded), so position 0 holds the
+            source with its pose in ``frame_keypoints[0]`` and the key frame is the last
+            (``key_frame_index = T - 1``); ``source_offset`` gives the signed distance.
+            Samples whose person has no labelled source in range are left out.
         vid_key (str): Image field with the video id.
         frame_key (str, optional): Image field with the frame number (default: parsed
             from ``file_name``).
@@ -78,6 +86,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                  pseudo_label_file: Optional[str] = None,
                  pseudo_label_score_thr: float = 0.0,
                  pseudo_label_weight: float = 1.0,
+                 propagation_pairs: Optional[dict] = None,
                  vid_key: str = 'vid_id',
                  frame_key: Optional[str] = None,
                  **kwargs):
@@ -97,6 +106,15 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             self.window = (int(frame_range[0]), int(frame_range[1]))
         else:
             self.window = (self.frame_indices[0], self.frame_indices[-1])
+        self.propagation_pairs = None
+        if propagation_pairs is not None:
+            max_distance = int(propagation_pairs['max_distance'])
+            min_distance = int(propagation_pairs.get('min_distance', 1))
+            if not 1 <= min_distance <= max_distance:
+                raise ValueError('propagation_pairs needs 1 <= min_distance <= max_distance, '
+                                 f'got {propagation_pairs}')
+            self.propagation_pairs = (min_distance, max_distance)
+            self.window = (min(self.window[0], -max_distance), max(self.window[1], max_distance))
         self.labeled_ratio = labeled_ratio
         self.label_stride = label_stride
         self.labeled_frames = labeled_frames
@@ -152,7 +170,19 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             data_list = self._detection_samples(videos)
         else:
             data_list = self._annotation_samples(videos, tracks, visible)
+        if self.propagation_pairs is not None:
+            data_list = [info for info in data_list if self._source_positions(info).size]
         return data_list
+
+    def _source_positions(self, info: dict) -> np.ndarray:
+        """Window positions holding a labelled frame of the same person in pair range."""
+        min_distance, max_distance = self.propagation_pairs
+        distances = np.abs(info['window_numbers'] - info['frame_number'])
+        valid = (info['window_weights'] > 0) & (distances >= min_distance) & \
+            (distances <= max_distance)
+        # Clamping repeats end frames: keep one position per distinct frame.
+        _, first = np.unique(info['window_numbers'], return_index=True)
+        return np.intersect1d(np.flatnonzero(valid), first)
 
     @staticmethod
     def _keypoint_array(ann: dict) -> np.ndarray:
@@ -316,7 +346,17 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
 
     def get_data_info(self, idx: int) -> dict:
         data_info = super().get_data_info(idx)
-        offsets = self.sample_offsets()
+        if self.propagation_pairs is None:
+            offsets = self.sample_offsets()
+            key_frame_index = int(np.flatnonzero(offsets == 0)[0])
+        else:
+            source_position = int(np.random.choice(self._source_positions(data_info)))
+            source_offset = source_position + self.window[0]
+            # Source first, target (offset 0) last: frames in between, in that order.
+            offsets = np.round(np.linspace(source_offset, 0, self.num_frames)).astype(np.int64)
+            key_frame_index = self.num_frames - 1
+            data_info['source_offset'] = int(data_info['window_numbers'][source_position] -
+                                             data_info['frame_number'])
         positions = offsets - self.window[0]
         window_keypoints = data_info.pop('window_keypoints')[positions]
         window_weights = data_info.pop('window_weights')[positions]
@@ -325,7 +365,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         data_info.update(
             frame_paths=[window_paths[p] for p in positions],
             frame_offsets=(window_numbers - data_info['frame_number']).tolist(),
-            key_frame_index=int(np.flatnonzero(offsets == 0)[0]),
+            key_frame_index=key_frame_index,
             num_frames=len(offsets),
             frame_keypoints=window_keypoints[:, None, :, :2].copy(),
             frame_keypoints_visible=(np.minimum(1, window_keypoints[:, None, :, 2]) *

@@ -240,3 +240,40 @@ def test_per_video_folder_equals_merged(tiny_posetrack):
                                    pipeline=[])
     assert len(folder) == len(merged)
     assert folder.get_data_info(3)['frame_paths'] == merged.get_data_info(3)['frame_paths']
+
+
+def test_propagation_pairs(tiny_posetrack):
+    dataset = build(tiny_posetrack, label_stride=2, propagation_pairs=dict(max_distance=4))
+    np.random.seed(1)
+    distances = set()
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        assert info['key_frame_index'] == 4 and info['frame_offsets'][-1] == 0
+        source = info['source_offset']
+        assert info['frame_offsets'][0] == source and 1 <= abs(source) <= 4
+        # The source is a labelled frame of the same person: its pose comes with it.
+        assert info['frame_labeled'][0] == 1
+        assert info['frame_keypoints_visible'][0].sum() > 0
+        assert (info['frame_number'] + source) % 2 == 0  # a visible (labelled) frame
+        distances.add(abs(source))
+    assert distances == {2, 4}  # stride 2: only even distances are labelled
+    with pytest.raises(ValueError, match='min_distance'):
+        build(tiny_posetrack, propagation_pairs=dict(max_distance=2, min_distance=3))
+
+
+def test_custom_video_json_fields(tiny_posetrack, tmp_path):
+    content = json.loads((tiny_posetrack / 'annotations' / 'posetrack18_val.json').read_text())
+    for image in content['images']:
+        image['video'] = image.pop('vid_id')
+        image['frame_idx'] = int(image['file_name'][-10:-4])
+    ann_file = tmp_path / 'coco_video.json'
+    ann_file.write_text(json.dumps(content))
+    dataset = PoseTrackVideoDataset(ann_file=str(ann_file), vid_key='video',
+                                    frame_key='frame_idx', test_mode=True,
+                                    data_prefix=dict(img=str(tiny_posetrack) + '/'),
+                                    pipeline=[])
+    reference = build(tiny_posetrack, split='val', test_mode=True)
+    assert len(dataset) == len(reference)
+    assert dataset[5]['frame_paths'] == reference[5]['frame_paths']
+    with pytest.raises(PoseTrackAnnotationError, match="no field 'vid_id'"):
+        PoseTrackVideoDataset(ann_file=str(ann_file), test_mode=True, pipeline=[])

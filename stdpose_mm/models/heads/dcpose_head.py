@@ -6,12 +6,8 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor, nn
 
-from .spatiotemporal_aggregation_head import (
-    DEFAULT_FRAME_LOSS_WEIGHT,
-    ModulatedDeformConv2d,
-    VideoHeatmapHead,
-    basic_block_chain,
-)
+from ..utils import ModulatedDeformConv2d, basic_block_chain
+from .spatiotemporal_aggregation_head import DEFAULT_FRAME_LOSS_WEIGHT, VideoHeatmapHead
 
 # DCPose's PoseTrack configuration (configs/posetimation/DcPose/posetrack17/model_RSN.yaml).
 DCPOSE_DILATIONS = (3, 6, 9, 12, 15)

@@ -9,112 +9,14 @@ from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
 from torch import Tensor, nn
-from torchvision.ops import deform_conv2d
+
+from ..utils import ModulatedDeformConv2d, basic_block_chain
 
 # Dilations of the deformable convolutions (DCPose-style multi-dilation warping).
 DEFAULT_DILATIONS = (3, 6, 9, 12)
 # Weight of the per-frame heatmap loss. DCPose, when it trains its HRNet, supervises the
 # key frame's rough heatmaps and the refined ones with equal weight.
 DEFAULT_FRAME_LOSS_WEIGHT = 1.0
-
-
-class BasicBlock(nn.Module):
-    """ResNet basic block (3x3 conv-BN-ReLU, 3x3 conv-BN, + shortcut, ReLU).
-
-    Args:
-        in_channels (int): Input channels.
-        out_channels (int): Output channels; a 1x1 conv-BN shortcut is used if different.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-            nn.BatchNorm2d(out_channels),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
-            nn.BatchNorm2d(out_channels))
-        self.shortcut = nn.Identity() if in_channels == out_channels else nn.Sequential(
-            nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels))
-        self.relu = nn.ReLU(inplace=True)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.relu(self.shortcut(x) + self.body(x))
-
-
-def basic_block_chain(in_channels: int, out_channels: int, num_blocks: int) -> nn.Sequential:
-    """DCPose's ``ChainOfBasicBlocks``: ``num_blocks`` (>= 1) basic blocks, the first one
-    changing the width from ``in_channels`` to ``out_channels``."""
-    if num_blocks < 1:
-        raise ValueError(f'num_blocks must be >= 1, got {num_blocks}')
-    return nn.Sequential(
-        BasicBlock(in_channels, out_channels),
-        *[BasicBlock(out_channels, out_channels) for _ in range(num_blocks - 1)])
-
-
-class ModulatedDeformConv2d(nn.Module):
-    """Modulated deformable conv (DCNv2) on ``torchvision.ops.deform_conv2d``.
-
-    Offsets and modulation masks are inputs (predicted elsewhere, as in DCPose), and
-    ``padding = dilation * (kernel_size // 2)`` keeps the spatial size. torchvision's op
-    runs on CPU and GPU with the same code, unlike a CPU-only mmcv build.
-
-    Args:
-        in_channels (int): Input channels (divisible by ``deform_groups``).
-        out_channels (int): Output channels.
-        kernel_size (int): Square kernel side. Defaults to 3.
-        dilation (int): Dilation. Defaults to 1.
-        deform_groups (int): Offset groups: channels of one group share offsets.
-            Defaults to 1.
-        bias (bool): Whether to add a bias. Defaults to ``True``.
-    """
-
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 kernel_size: int = 3,
-                 dilation: int = 1,
-                 deform_groups: int = 1,
-                 bias: bool = True) -> None:
-        super().__init__()
-        if in_channels % deform_groups:
-            raise ValueError(f'in_channels ({in_channels}) must be divisible by '
-                             f'deform_groups ({deform_groups})')
-        self.kernel_size = kernel_size
-        self.dilation = dilation
-        self.padding = dilation * (kernel_size // 2)
-        self.deform_groups = deform_groups
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size,
-                                               kernel_size))
-        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        nn.init.kaiming_normal_(self.weight, mode='fan_out', nonlinearity='relu')
-
-    @property
-    def offset_channels(self) -> int:
-        """Channels of the offset input: (dy, dx) per group and kernel tap."""
-        return 2 * self.deform_groups * self.kernel_size ** 2
-
-    @property
-    def mask_channels(self) -> int:
-        """Channels of the modulation input: one per group and kernel tap."""
-        return self.deform_groups * self.kernel_size ** 2
-
-    def forward(self, x: Tensor, offsets: Tensor, modulation: Tensor) -> Tensor:
-        """Sample ``x`` at the offset taps, weighted by ``modulation``.
-
-        Args:
-            x (Tensor): (B, C_in, h, w) input.
-            offsets (Tensor): (B, 2 * G * k * k, h, w) sampling offsets in pixels.
-            modulation (Tensor): (B, G * k * k, h, w) tap weights, typically in [0, 1].
-
-        Returns:
-            Tensor: (B, C_out, h, w).
-        """
-        return deform_conv2d(
-            x, offsets, self.weight, self.bias,
-            padding=(self.padding, self.padding),
-            dilation=(self.dilation, self.dilation),
-            mask=modulation)
 
 
 class VideoHeatmapHead(HeatmapHead):
