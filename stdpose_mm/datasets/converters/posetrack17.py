@@ -63,13 +63,9 @@ import tempfile
 import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ...evaluation.functional.posetrack_ap import POSETRACK18_CATEGORY, POSETRACK18_KEYPOINT_NAMES
 from ..posetrack_annotations import PoseTrackAnnotationError, load_json
 
-# The 17 PoseTrack18 keypoints in file order (COCO order with eyes -> head_bottom/head_top).
-POSETRACK18_KEYPOINT_NAMES: Tuple[str, ...] = (
-    'nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear', 'left_shoulder',
-    'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
-    'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle')
 NUM_KEYPOINTS = len(POSETRACK18_KEYPOINT_NAMES)
 
 # PoseTrack17 joint ids 0..14, named as poseval's convert.POSETRACK18_LM_NAMES ("This is used
@@ -82,16 +78,6 @@ POSETRACK17_JOINT_NAMES: Tuple[str, ...] = (
 PT17_TO_PT18: Tuple[int, ...] = tuple(
     POSETRACK18_KEYPOINT_NAMES.index(name) for name in POSETRACK17_JOINT_NAMES)
 
-# The single category of the PoseTrack18 files (same keys, order and skeleton).
-POSETRACK18_CATEGORY: Dict[str, Any] = {
-    'supercategory': 'person',
-    'id': 1,
-    'name': 'person',
-    'keypoints': list(POSETRACK18_KEYPOINT_NAMES),
-    'skeleton': [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13], [6, 7],
-                 [6, 8], [7, 9], [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
-                 [4, 6], [5, 7]],
-}
 
 # poseval Person.from_old: x1 = centre - 0.65 * extent, i.e. the joint box enlarged 1.3x.
 BBOX_ENLARGE = 1.3

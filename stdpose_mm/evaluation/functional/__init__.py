@@ -2,6 +2,7 @@
 from .posetrack_ap import (
     EVAL_JOINT_NAMES,
     JOINT_GROUPS,
+    POSETRACK18_CATEGORY,
     POSETRACK18_KEYPOINT_NAMES,
     RESULT_KEYS,
     PoseTrackFormatError,
@@ -18,7 +19,8 @@ from .posetrack_ap import (
 )
 
 __all__ = [
-    'EVAL_JOINT_NAMES', 'JOINT_GROUPS', 'POSETRACK18_KEYPOINT_NAMES', 'RESULT_KEYS',
+    'EVAL_JOINT_NAMES', 'JOINT_GROUPS', 'POSETRACK18_CATEGORY', 'POSETRACK18_KEYPOINT_NAMES',
+    'RESULT_KEYS',
     'PoseTrackFormatError', 'PoseTrackFormatWarning', 'average_precision', 'evaluate_frames',
     'evaluate_posetrack', 'format_ap_table', 'load_ground_truth', 'load_predictions',
     'match_frame', 'points_in_polygon', 'voc_ap'

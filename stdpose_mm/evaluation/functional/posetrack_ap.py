@@ -75,6 +75,16 @@ POSETRACK18_KEYPOINT_NAMES: Tuple[str, ...] = (
     'nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear', 'left_shoulder',
     'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
     'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle')
+# The single category of the PoseTrack18 files (same keys, order and 1-based skeleton).
+POSETRACK18_CATEGORY: Dict[str, Any] = {
+    'supercategory': 'person',
+    'id': 1,
+    'name': 'person',
+    'keypoints': list(POSETRACK18_KEYPOINT_NAMES),
+    'skeleton': [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13], [6, 7],
+                 [6, 8], [7, 9], [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
+                 [4, 6], [5, 7]],
+}
 
 # poseval's internal joint order (eval_helpers.Joint, convert.POSETRACK18_LM_NAMES). Kept as
 # the accumulation order so that means over joints are computed in the same order as poseval.

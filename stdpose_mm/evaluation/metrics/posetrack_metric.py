@@ -19,6 +19,7 @@ from mmpose.evaluation.metrics import CocoMetric, PoseTrack18Metric
 from mmpose.registry import METRICS
 
 from ..functional.posetrack_ap import (
+    POSETRACK18_CATEGORY,
     POSETRACK18_KEYPOINT_NAMES,
     RESULT_KEYS,
     PoseTrackFormatError,
@@ -36,15 +37,6 @@ METRIC_NAMES: Dict[str, str] = {
 TOTAL_ALIAS = 'AP'
 OCCLUDED_SUFFIX = '_occluded'
 
-_CATEGORY = {
-    'supercategory': 'person',
-    'id': 1,
-    'name': 'person',
-    'keypoints': list(POSETRACK18_KEYPOINT_NAMES),
-    'skeleton': [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13], [6, 7],
-                 [6, 8], [7, 9], [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
-                 [4, 6], [5, 7]],
-}
 
 
 @METRICS.register_module()
@@ -167,8 +159,8 @@ class PoseTrackMetric(PoseTrack18Metric):
                         'score': float(instance['score']),
                     })
             pred_file = osp.join(out_dir, name)
-            dump({'images': images, 'categories': [_CATEGORY], 'annotations': annotations},
-                 pred_file)
+            dump({'images': images, 'categories': [POSETRACK18_CATEGORY],
+                  'annotations': annotations}, pred_file)
             self._gt_files.append(osp.join(gt_folder, name))
             self._pred_files.append(pred_file)
         unused = [img_id for img_id in keypoints if keypoints[img_id] and
