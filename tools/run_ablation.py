@@ -10,6 +10,7 @@ Example:
 """
 import argparse
 import json
+import os
 import os.path as osp
 import re
 import subprocess
@@ -67,6 +68,7 @@ def test_metrics(log_file):
 def main():
     args = parse_args()
     options = overrides(args.data_root, args.epochs)
+    os.makedirs(args.work_dir, exist_ok=True)
     rows = []
     for config in args.configs:
         name = osp.splitext(osp.basename(config))[0]
