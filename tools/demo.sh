@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job, end to end on CPU (run through `make demo`, which sets up .venv first):
 #   1. generate the synthetic PoseTrack18-layout videos (data/synthetic_posetrack)
-#   2. train the CPU single-frame baseline with tools/train.py
-#   3. test it with tools/test.py (PoseTrack metric, predictions written per video)
-#   4. print the PoseTrack AP table with tools/eval_posetrack.py (as for any tracker output)
+#   2. train the CPU single-frame baseline and the CPU STDPose model with tools/train.py
+#   3. test each with tools/test.py (PoseTrack metric, predictions written per video)
+#   4. print each PoseTrack AP table with tools/eval_posetrack.py (as for any tracker output),
+#      overall and on occluded joints
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${1:-work_dirs/demo}
@@ -27,18 +28,18 @@ run_model() {  # name config
     || { tail -n 40 "$OUT/$name.train.log"; exit 1; }
   grep -E "Epoch\(val\)" "$OUT/$name.train.log" | tail -n 1 || true
   log "testing $name with tools/test.py"
-  $PY tools/test.py "$config" "$OUT/$name/epoch_$(max_epochs "$config").pth" \
+  $PY tools/test.py "$config" "$(cat "$OUT/$name/last_checkpoint")" \
     --work-dir "$OUT/$name/test" \
     --cfg-options "test_evaluator.outfile_prefix=$OUT/$name/predictions/" \
     > "$OUT/$name.test.log" 2>&1 || { tail -n 40 "$OUT/$name.test.log"; exit 1; }
   log "PoseTrack AP of $name (tools/eval_posetrack.py on its prediction files)"
   $PY tools/eval_posetrack.py "$DATA/annotations/val" "$OUT/$name/predictions" \
     --out "$OUT/$name/metrics.json"
-}
-
-max_epochs() {
-  $PY -c "from mmengine import Config; print(Config.fromfile('$1').train_cfg.max_epochs)"
+  log "PoseTrack AP of $name on occluded joints"
+  $PY tools/eval_posetrack.py "$DATA/annotations/val" "$OUT/$name/predictions" \
+    --subset occluded --out "$OUT/$name/metrics_occluded.json"
 }
 
 run_model baseline configs/cpu/td-hm_tiny-hrnet_synthetic.py
+run_model stdpose configs/cpu/stdpose_tiny-hrnet_synthetic.py
 log "done: logs, checkpoints and predictions are in $OUT"
