@@ -10,6 +10,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${1:-work_dirs/demo}
 PY=${PYTHON:-.venv/bin/python}
 DATA=data/synthetic_posetrack
+# DEMO_EPOCHS=N shortens training (a quick check of the whole job); default: the configs'.
+TRAIN_OPTIONS=()
+if [[ -n ${DEMO_EPOCHS:-} ]]; then
+  TRAIN_OPTIONS=(--cfg-options "train_cfg.max_epochs=$DEMO_EPOCHS"
+                 "train_cfg.val_interval=$DEMO_EPOCHS" "param_scheduler.1.T_max=$DEMO_EPOCHS")
+fi
 mkdir -p "$OUT"
 log() { printf '\n[demo %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
@@ -24,7 +30,8 @@ fi
 run_model() {  # name config
   local name=$1 config=$2
   log "training $name ($config)"
-  $PY tools/train.py "$config" --work-dir "$OUT/$name" > "$OUT/$name.train.log" 2>&1 \
+  $PY tools/train.py "$config" --work-dir "$OUT/$name" "${TRAIN_OPTIONS[@]}" \
+    > "$OUT/$name.train.log" 2>&1 \
     || { tail -n 40 "$OUT/$name.train.log"; exit 1; }
   grep -E "Epoch\(val\)" "$OUT/$name.train.log" | tail -n 1 || true
   log "testing $name with tools/test.py"

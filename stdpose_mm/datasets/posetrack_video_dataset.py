@@ -1,6 +1,8 @@
 """Multi-frame top-down dataset for PoseTrack-style videos with sparse labels."""
 import logging
 import os.path as osp
+import time
+from collections import Counter
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -8,6 +10,7 @@ from mmengine.logging import print_log
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 
+from .dataset_check import BadDataError, DatasetReport, check_frame_files, load_annotation_files
 from .posetrack_annotations import (
     PoseTrackAnnotationError,
     VideoIndex,
@@ -16,6 +19,7 @@ from .posetrack_annotations import (
     load_video_annotations,
     select_labeled_frames,
 )
+from .transforms.loading import FrameReadError
 
 
 @DATASETS.register_module()
@@ -68,6 +72,20 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         vid_key (str): Image field with the video id.
         frame_key (str, optional): Image field with the frame number (default: parsed
             from ``file_name``).
+        bad_data (str): What to do with malformed annotation files and missing or corrupt
+            frames. ``'error'`` (default): while loading, a fast pre-check
+            (:mod:`stdpose_mm.datasets.dataset_check`) reads every annotation file and
+            checks every frame the samples' windows name (existence, size, JPEG/PNG
+            markers; frames the annotations do not list may be missing, as before), and
+            raises :class:`BadDataError` listing every bad file before training starts.
+            ``'skip'``: the same pre-check, then a malformed per-video json (``ann_file`` a
+            folder) is left out with its videos, samples whose key frame is bad are left
+            out, and bad (or missing unlisted) support frames are replaced by the nearest
+            readable frame of the window (``LoadVideoFrames``), their labels unused; a
+            frame that still fails to read at run time skips its sample (training only;
+            MMEngine fetches another). Each bad file is logged once (once per dataloader
+            worker at run time). A malformed single (merged) json is an error in every
+            mode. ``'off'``: no pre-check.
         **kwargs: Passed to :class:`mmpose.datasets.BaseCocoStyleDataset`
             (``data_root``, ``data_prefix``, ``pipeline``, ``test_mode``, ...).
     """
@@ -89,6 +107,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                  propagation_pairs: Optional[dict] = None,
                  vid_key: str = 'vid_id',
                  frame_key: Optional[str] = None,
+                 bad_data: str = 'error',
                  **kwargs):
         self.frame_indices = sorted(int(offset) for offset in frame_indices)
         if 0 not in self.frame_indices:
@@ -123,6 +142,11 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         self.pseudo_label_weight = pseudo_label_weight
         self.vid_key = vid_key
         self.frame_key = frame_key
+        if bad_data not in ('error', 'skip', 'off'):
+            raise ValueError(f'bad_data must be "error", "skip" or "off", got {bad_data!r}')
+        self.bad_data = bad_data
+        self._bad_frame_paths: frozenset = frozenset()  # marked by the 'skip' pre-check
+        self._logged_bad: set = set()  # files already logged (log each once)
         data_root = kwargs.get('data_root')
         if bbox_file and data_root and not osp.isabs(bbox_file) and not osp.exists(bbox_file):
             bbox_file = osp.join(data_root, bbox_file)
@@ -138,8 +162,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
     # ------------------------------------------------------------------ loading
     def load_data_list(self) -> List[dict]:
         num_keypoints = self.metainfo['num_keypoints']
-        videos = load_video_annotations(
-            self.ann_file, num_keypoints, vid_key=self.vid_key, frame_key=self.frame_key)
+        started = time.perf_counter()
+        videos, bad_annotation_files, num_files = self._load_videos(num_keypoints)
         if self.test_mode:
             visible = select_labeled_frames(videos)
         else:
@@ -170,9 +194,100 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             data_list = self._detection_samples(videos)
         else:
             data_list = self._annotation_samples(videos, tracks, visible)
+        if self.bad_data != 'off':
+            data_list = self._screen_bad_data(data_list, videos, bad_annotation_files,
+                                              num_files, started)
         if self.propagation_pairs is not None:
             data_list = [info for info in data_list if self._source_positions(info).size]
         return data_list
+
+    def _load_videos(self, num_keypoints: int
+                     ) -> Tuple[Dict[str, VideoIndex], List[Tuple[str, str]], int]:
+        """Videos, malformed annotation files ``(path, reason)``, number of files read."""
+        if self.bad_data == 'off' or not osp.isdir(self.ann_file):
+            try:
+                videos = load_video_annotations(
+                    self.ann_file, num_keypoints, vid_key=self.vid_key,
+                    frame_key=self.frame_key)
+            except PoseTrackAnnotationError as err:
+                if self.bad_data != 'skip':
+                    raise
+                raise PoseTrackAnnotationError(
+                    f'{err}. bad_data="skip" cannot use part of a single annotation file: '
+                    'fix it, or give a folder of per-video jsons (malformed ones are then '
+                    'left out)') from err
+            return videos, [], 1
+        # A folder: read each json on its own, so that every malformed one is found.
+        return load_annotation_files(self.ann_file, num_keypoints, self.vid_key,
+                                     self.frame_key)
+
+    def _screen_bad_data(self, data_list: List[dict], videos: Dict[str, VideoIndex],
+                         bad_annotation_files: List[Tuple[str, str]], num_files: int,
+                         started: float) -> List[dict]:
+        """Pre-check every frame the samples' windows name; raise, or skip bad data."""
+        prefix = self.data_prefix.get('img', '')
+        listed = {osp.join(prefix, frame.image['file_name'])
+                  for video in videos.values() for frame in video.frames.values()}
+        paths = sorted({path for info in data_list for path in info['window_paths']})
+        bad_frames, missing_unlisted = check_frame_files(paths, listed)
+        report = DatasetReport(bad_annotation_files, bad_frames, num_files, len(paths),
+                               time.perf_counter() - started, missing_unlisted)
+        name = type(self).__name__
+        print_log(f'{name}: pre-check of {self.ann_file}: {report.format().splitlines()[0]}',
+                  logger='current')
+        if self.bad_data == 'error':
+            if not report.ok:
+                raise BadDataError(
+                    f'{name}: bad data in {self.ann_file} (found before any training); '
+                    f'{report.format()}\nFix or remove these files, or set bad_data="skip" '
+                    'in the dataset config to leave them out (or "off" to skip this check).',
+                    report)
+            return data_list
+        if not videos:
+            raise BadDataError(f'{name}: no readable annotation file in {self.ann_file}; '
+                               f'{report.format()}', report)
+        for path, reason in bad_annotation_files:
+            self._log_bad_once(path, f'{name}: left out malformed annotation file {path} '
+                               f'and its videos ({reason})')
+        bad = dict(bad_frames)
+        key_uses = Counter(info['img_path'] for info in data_list if info['img_path'] in bad)
+        for path, reason in bad_frames:
+            self._log_bad_once(path, f'{name}: frame {path} is {reason}: left out '
+                               f'{key_uses[path]} sample(s) with it as key frame; windows '
+                               'that need it use the nearest readable frame')
+        if missing_unlisted:
+            print_log(f'{name}: {len(missing_unlisted)} support frame(s) not listed in the '
+                      f'annotations do not exist (e.g. {missing_unlisted[0]}); windows use '
+                      'the nearest readable frame', logger='current', level=logging.WARNING)
+        self._bad_frame_paths = frozenset(bad) | frozenset(missing_unlisted)
+        kept = [info for info in data_list if info['img_path'] not in bad]
+        for info in kept:
+            # A replaced support frame shows another frame: its labels must not supervise.
+            for position, path in enumerate(info['window_paths']):
+                if path in self._bad_frame_paths:
+                    info['window_weights'][position] = 0
+                    info['window_keypoints'][position] = 0
+        if not kept:
+            raise BadDataError(f'{name}: every sample of {self.ann_file} has a bad key frame; '
+                               f'{report.format()}', report)
+        return kept
+
+    def _log_bad_once(self, path: str, message: str) -> None:
+        if path not in self._logged_bad:
+            self._logged_bad.add(path)
+            print_log(message, logger='current', level=logging.WARNING)
+
+    def prepare_data(self, idx: int):
+        """Run the pipeline; with ``bad_data='skip'`` (training) an unreadable frame
+        returns None, and MMEngine's ``__getitem__`` fetches another sample."""
+        if self.bad_data != 'skip' or self.test_mode:
+            return super().prepare_data(idx)
+        try:
+            return super().prepare_data(idx)
+        except FrameReadError as err:
+            self._log_bad_once(err.path or str(err),
+                               f'{type(self).__name__}: skipped a sample ({err})')
+            return None
 
     def _source_positions(self, info: dict) -> np.ndarray:
         """Window positions holding a labelled frame of the same person in pair range."""
@@ -372,4 +487,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                                      window_weights[:, None, None]),
             frame_labeled=(window_weights > 0).astype(np.float32),
         )
+        if self._bad_frame_paths:  # LoadVideoFrames replaces these without reading them
+            data_info['bad_frame_paths'] = [
+                path for path in data_info['frame_paths'] if path in self._bad_frame_paths]
         return data_info

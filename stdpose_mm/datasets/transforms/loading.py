@@ -11,7 +11,15 @@ from mmpose.registry import TRANSFORMS
 
 
 class FrameReadError(IOError):
-    """A frame of a video sample is missing or does not decode."""
+    """A frame of a video sample is missing or does not decode.
+
+    Attributes:
+        path (str, optional): The frame's path (lets callers log each bad file once).
+    """
+
+    def __init__(self, message: str, path: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 @TRANSFORMS.register_module()
@@ -21,7 +29,10 @@ class LoadVideoFrames(BaseTransform):
     Each distinct path is read and decoded once, even where clamping at a video's ends
     repeats a frame. The key frame must exist and decode; a missing or corrupt support frame
     is an error naming the file by default (``on_missing='error'``), or is replaced by the
-    nearest readable frame of the window (``'nearest'``), warned once per video.
+    nearest readable frame of the window (``'nearest'``), warned once per video. Frames in
+    ``results['bad_frame_paths']`` (set by ``PoseTrackVideoDataset(bad_data='skip')``, whose
+    pre-check found them bad and logged them) are not read and always fall back to the
+    nearest readable frame.
 
     Required keys: ``frame_paths``, ``key_frame_index``.
     Added keys: ``img`` (list of T arrays (h, w, 3)), ``img_shape``, ``ori_shape``,
@@ -48,35 +59,49 @@ class LoadVideoFrames(BaseTransform):
         try:
             content = get(path, backend_args=self.backend_args)
         except (FileNotFoundError, OSError) as err:
-            raise FrameReadError(f'frame not found or unreadable: {path} ({err})') from None
-        img = mmcv.imfrombytes(content, flag='color', channel_order='bgr')
+            raise FrameReadError(f'frame not found or unreadable: {path} ({err})',
+                                 path) from None
+        try:
+            # OpenCV raises (rather than returns None) on an empty buffer, e.g. a 0-byte file.
+            img = mmcv.imfrombytes(content, flag='color', channel_order='bgr') \
+                if content else None
+        except Exception as err:  # any decoder failure means an unreadable frame
+            raise FrameReadError(f'frame does not decode as an image: {path} ({err})',
+                                 path) from None
         if img is None:
-            raise FrameReadError(f'frame does not decode as an image: {path}')
+            raise FrameReadError(f'frame does not decode as an image: {path}', path)
         return img.astype(np.float32) if self.to_float32 else img
 
     def transform(self, results: dict) -> dict:
         paths = results['frame_paths']
         key_index = results['key_frame_index']
+        known_bad = set(results.get('bad_frame_paths', ()))
         decoded = {}
         for path in dict.fromkeys(paths):  # distinct, in order
+            if path in known_bad:
+                decoded[path] = FrameReadError(f'frame marked bad by the pre-check: {path}',
+                                               path)
+                continue
             try:
                 decoded[path] = self._read(path)
             except FrameReadError as err:
                 decoded[path] = err
         key_frame = decoded[paths[key_index]]
         if isinstance(key_frame, FrameReadError):
-            raise FrameReadError(f'{key_frame} (key frame of sample id={results.get("id")})')
+            raise FrameReadError(f'{key_frame} (key frame of sample id={results.get("id")})',
+                                 key_frame.path)
         frames, replaced = [], []
         for index, path in enumerate(paths):
             frame = decoded[path]
             if isinstance(frame, FrameReadError):
-                if self.on_missing == 'error':
+                if self.on_missing == 'error' and path not in known_bad:
                     raise FrameReadError(
                         f'{frame} (support frame {index} of sample id={results.get("id")}, '
                         f'key frame {paths[key_index]}); set on_missing="nearest" in '
-                        'LoadVideoFrames to fall back to the nearest readable frame')
+                        'LoadVideoFrames to fall back to the nearest readable frame', path)
                 frame = self._nearest_readable(paths, decoded, index)
-                self._warn_once(results, path)
+                if path not in known_bad:  # the dataset has logged those already
+                    self._warn_once(results, path)
             frames.append(frame)
             replaced.append(frame is not decoded[path])
         shapes = {frame.shape for frame in frames}
