@@ -1,5 +1,8 @@
 """Heads of stdpose_mm: MMPose ``HeatmapHead`` subclasses over the video-features dict."""
 from .dcpose_head import DCPoseHead
+from .mutual_learning_head import MutualLearningHead
 from .spatiotemporal_aggregation_head import SpatioTemporalAggregationHead, VideoHeatmapHead
 
-__all__ = ['DCPoseHead', 'SpatioTemporalAggregationHead', 'VideoHeatmapHead']
+__all__ = [
+    'DCPoseHead', 'MutualLearningHead', 'SpatioTemporalAggregationHead', 'VideoHeatmapHead'
+]

@@ -1,10 +1,11 @@
 """Necks of stdpose_mm: each takes the video-features dict and returns it with more keys."""
 from .dynamic_aware_mask import DynamicAwareMask
+from .semantic_motion_encoder import SemanticMotionEncoder
 from .spatiotemporal_encoder import SpatioTemporalEncoder
 from .temporal_feature_fusion import TemporalFeatureFusion
 from .temporal_keypoint_synthesis import TemporalKeypointSynthesis
 
 __all__ = [
-    'DynamicAwareMask', 'SpatioTemporalEncoder', 'TemporalFeatureFusion',
-    'TemporalKeypointSynthesis'
+    'DynamicAwareMask', 'SemanticMotionEncoder', 'SpatioTemporalEncoder',
+    'TemporalFeatureFusion', 'TemporalKeypointSynthesis'
 ]

@@ -19,6 +19,7 @@ def sincos_position_encoding_2d(height: int,
                                 width: int,
                                 embed_dims: int,
                                 temperature: float = SINCOS_TEMPERATURE,
+                                cell_size: Sequence[float] = (1.0, 1.0),
                                 device: Optional[torch.device] = None,
                                 dtype: Optional[torch.dtype] = None) -> Tensor:
     """Fixed 2D sine-cosine position encoding (MAE's ``get_2d_sincos_pos_embed``).
@@ -31,6 +32,11 @@ def sincos_position_encoding_2d(height: int,
         width (int): Grid columns gw.
         embed_dims (int): Channels d; must be a multiple of 4.
         temperature (float): Frequency base. Defaults to 10000.
+        cell_size (Sequence[float]): Size (rows, cols) of one grid cell in the unit of the
+            encoded coordinates: cell (i, j) is encoded at its centre
+            ``((i + 0.5) * cell_h - 0.5, (j + 0.5) * cell_w - 0.5)``, so a grid pooled by
+            s from a finer one (cell_size (s, s)) is encoded in the fine grid's pixel
+            coordinates and matches it. Defaults to (1, 1): cell (i, j) at (i, j).
         device (torch.device, optional): Device of the result.
         dtype (torch.dtype, optional): Dtype of the result (computed in float32).
 
@@ -41,8 +47,8 @@ def sincos_position_encoding_2d(height: int,
         raise ValueError(f'embed_dims must be a multiple of 4, got {embed_dims}')
     quarter = embed_dims // 4
     omega = temperature ** (-torch.arange(quarter, device=device, dtype=torch.float32) / quarter)
-    rows = torch.arange(height, device=device, dtype=torch.float32)
-    cols = torch.arange(width, device=device, dtype=torch.float32)
+    rows = (torch.arange(height, device=device, dtype=torch.float32) + 0.5) * cell_size[0] - 0.5
+    cols = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) * cell_size[1] - 0.5
     grid_rows, grid_cols = torch.meshgrid(rows, cols, indexing='ij')
     row_angles = grid_rows.reshape(-1, 1) * omega  # (gh*gw, d/4)
     col_angles = grid_cols.reshape(-1, 1) * omega

@@ -1,0 +1,5 @@
+# Ablation: the CPU combined model (DAM -> MLSME -> SMML) with the head's learned pixel-wise
+# fusion replaced by a plain sum S' + M' (the mutual cross-attention stays).
+_base_ = ['../cpu/stdpose-combined_tiny-hrnet_synthetic.py']
+
+model = dict(head=dict(fusion='sum'))

@@ -1,0 +1,5 @@
+# Ablation: the CPU combined model (DAM -> MLSME -> SMML) with the motion encoder's
+# tube (cube) masking switched off (no cube mask token).
+_base_ = ['../cpu/stdpose-combined_tiny-hrnet_synthetic.py']
+
+model = dict(neck=dict(motion=dict(mask_cubes=False)))

@@ -1,0 +1,5 @@
+# Ablation: the CPU combined model (DAM -> MLSME -> SMML) with the motion encoder's
+# pose reconstruction switched off (no pose decoder, no loss).
+_base_ = ['../cpu/stdpose-combined_tiny-hrnet_synthetic.py']
+
+model = dict(neck=dict(motion=dict(pose_reconstruction=False)))
