@@ -11,3 +11,6 @@ custom_hooks = [
 ]
 default_hooks = dict(
     checkpoint=dict(save_best='posetrack/Total AP', rule='greater', interval=1))
+# device_ids=None lets DDP take the module's device: the same config runs on GPUs and, with
+# gloo, on CPU (MMEngine's default device_ids=[LOCAL_RANK] is refused for CPU modules).
+model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)

@@ -54,3 +54,4 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/posetrack18_val.json')
 test_evaluator = val_evaluator
+model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)  # CPU DDP

@@ -1,4 +1,5 @@
 """Running MMPose's own command-line tools with the plugin loaded."""
+import os
 import os.path as osp
 import runpy
 import sys
@@ -16,6 +17,20 @@ def mmpose_tool_path(name: str) -> str:
     return path
 
 
+def init_cpu_distributed() -> None:
+    """Start the gloo process group for a launcher run (torchrun) on a machine without GPU.
+
+    MMEngine 0.10.7's ``init_dist('pytorch')`` calls ``torch.cuda.set_device`` first, which
+    fails without a driver; the Runner skips it when a process group already exists.
+    """
+    import torch
+    import torch.distributed as dist
+
+    if 'LOCAL_RANK' in os.environ and not torch.cuda.is_available() \
+            and not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+
+
 def run_mmpose_tool(name: str, argv: Optional[List[str]] = None) -> None:
     """Run MMPose's ``tools/<name>`` as ``__main__`` with the plugin registered.
 
@@ -25,6 +40,10 @@ def run_mmpose_tool(name: str, argv: Optional[List[str]] = None) -> None:
     """
     import stdpose_mm  # noqa: F401  (registers the plugin)
 
+    args = list(sys.argv[1:] if argv is None else argv)
+    launcher = args[args.index('--launcher') + 1] if '--launcher' in args[:-1] else 'none'
+    if launcher != 'none':
+        init_cpu_distributed()
     path = mmpose_tool_path(name)
-    sys.argv = [path] + list(sys.argv[1:] if argv is None else argv)
+    sys.argv = [path] + args
     runpy.run_path(path, run_name='__main__')

@@ -15,14 +15,14 @@ config rather than through the output.
 MMEngine 0.10.7 cannot run DDP on a machine without a GPU out of the box:
 
 * ``init_dist('pytorch')`` calls ``torch.cuda.set_device(LOCAL_RANK)`` before
-  ``init_process_group`` ("Found no NVIDIA driver"); ``Runner`` skips ``init_dist`` when a
-  process group exists, so a module imported by the config (``custom_imports``, i.e.
-  before the ``Runner`` is built) creates the gloo group first;
+  ``init_process_group`` ("Found no NVIDIA driver"); ``tools/train.py`` / ``tools/test.py``
+  (``stdpose_mm.utils.mmpose_tools.init_cpu_distributed``) create the gloo group first, and
+  the Runner skips ``init_dist`` when a process group exists;
 * ``Runner.wrap_model`` passes ``device_ids=[LOCAL_RANK]`` to ``DistributedDataParallel``,
-  which refuses device ids for a CPU module: ``model_wrapper_cfg`` sets ``device_ids=None``
-  (also valid on GPU: DDP then uses the module's device).
+  which refuses device ids for a CPU module: the configs set ``model_wrapper_cfg`` with
+  ``device_ids=None`` (also valid on GPU: DDP then uses the module's device).
 
-Both are set in the test's own config, a child of the STDPose CPU config.
+The test uses the product's configs and tools unchanged (plus a digest hook).
 """
 import json
 import os
@@ -43,22 +43,8 @@ from .e2e_utils import REPO_ROOT, data_overrides
 CONFIG = REPO_ROOT / 'configs' / 'cpu' / 'stdpose_tiny-hrnet_synthetic.py'
 NUM_VAL_INSTANCES = 15  # of the 16 in the tiny val set: odd, so the ranks get 8 and 7
 
-CPU_DIST_INIT = '''
-"""Create the gloo process group before MMEngine's init_dist (which needs a GPU)."""
-import os
-
-import torch
-import torch.distributed as dist
-
-if 'LOCAL_RANK' in os.environ and not torch.cuda.is_available() and not dist.is_initialized():
-    dist.init_process_group(backend='gloo')
-'''
-
 DDP_CONFIG = '''
 _base_ = [{base!r}]
-custom_imports = dict(imports=['stdpose_mm', 'cpu_dist_init'], allow_failed_imports=False)
-model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
-                         broadcast_buffers=False, find_unused_parameters=False)
 custom_hooks = [dict(type='SyncBuffersHook'), dict(type='SafeCheckpointHook'),
                 dict(type='WeightsDigestHook')]
 '''
@@ -70,10 +56,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_distributed(tool: str, helper_dir: Path, *args: str) -> subprocess.CompletedProcess:
+def run_distributed(tool: str, *args: str) -> subprocess.CompletedProcess:
     """Run ``python -m torch.distributed.run --nproc_per_node=2 tools/<tool> ARGS``."""
     env = dict(os.environ, PYTHONHASHSEED='0', OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([str(helper_dir), str(REPO_ROOT)]))
+               PYTHONPATH=str(REPO_ROOT))
     command = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
                f'--master_port={free_port()}', str(REPO_ROOT / 'tools' / tool), *args]
     return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
@@ -95,16 +81,13 @@ def test_val_sampler_does_not_pad():
 def test_ddp_train_then_test_on_cpu(tiny_posetrack, tmp_path):
     from mmpose.registry import DATASETS
 
-    helper_dir = tmp_path / 'helpers'
-    helper_dir.mkdir()
-    (helper_dir / 'cpu_dist_init.py').write_text(CPU_DIST_INIT)
     config = tmp_path / 'stdpose_ddp_cpu.py'
     config.write_text(DDP_CONFIG.format(base=str(CONFIG)))
 
     # (a) 1 epoch, 8 samples, 2 per process: 2 iterations on each rank, no validation.
     work_dir = tmp_path / 'train'
     train = run_distributed(
-        'train.py', helper_dir, str(config), '--work-dir', str(work_dir), '--launcher',
+        'train.py', str(config), '--work-dir', str(work_dir), '--launcher',
         'pytorch', '--cfg-options', *common_options(tiny_posetrack),
         'train_dataloader.dataset.indices=8', 'train_cfg.val_begin=1000')
     output = train.stdout + train.stderr
@@ -121,7 +104,7 @@ def test_ddp_train_then_test_on_cpu(tiny_posetrack, tmp_path):
     # (b) 2-process test on an odd number of val instances, predictions written to files.
     out_prefix = tmp_path / 'preds' / 'posetrack'
     test = run_distributed(
-        'test.py', helper_dir, str(config), str(checkpoint), '--work-dir',
+        'test.py', str(config), str(checkpoint), '--work-dir',
         str(tmp_path / 'test'), '--launcher', 'pytorch', '--cfg-options',
         *common_options(tiny_posetrack), 'test_dataloader.batch_size=3',
         f'test_dataloader.dataset.indices={NUM_VAL_INSTANCES}',
