@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 import torch
 from mmengine import Config
-from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 from stdpose_mm.models.heads import MutualLearningHead
 from stdpose_mm.models.necks import DynamicAwareMask, SemanticMotionEncoder
 
+from ..video_samples import make_video_data_samples
+
 B, T, C, K, H, W = 2, 5, 32, 17, 32, 24
 KEY = T // 2
 MOTION_CHANNELS = 24
-COCO_FLIP_INDICES = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 # Heatmap (w, h) = (24, 32) at stride 4 -> input (w, h) = (96, 128), the CPU config's size.
 DECODER = dict(type='MSRAHeatmap', input_size=(W * 4, H * 4), heatmap_size=(W, H), sigma=2)
 HEAD_CFG = dict(type='MutualLearningHead', in_channels=C, out_channels=K,
@@ -28,28 +28,7 @@ FRAME_LABELED = torch.tensor([[0., 1., 1., 0., 1.], [1., 1., 1., 1., 1.]])
 
 
 def make_data_samples(seed: int = 0) -> List[PoseDataSample]:
-    """PoseDataSamples as ``PackVideoPoseInputs`` builds them (docs/data_contract.md)."""
-    generator = torch.Generator().manual_seed(seed)
-    samples = []
-    for labeled in FRAME_LABELED:
-        sample = PoseDataSample()
-        sample.gt_fields = PixelData(
-            heatmaps=torch.rand(K, H, W, generator=generator),
-            frame_heatmaps=torch.rand(T * K, H, W, generator=generator))
-        sample.gt_instance_labels = InstanceData(
-            keypoint_weights=torch.ones(1, K),
-            frame_keypoint_weights=labeled.view(1, T, 1).expand(1, T, K).clone())
-        sample.gt_instances = InstanceData(
-            bboxes=np.array([[0., 0., W * 4, H * 4]], dtype=np.float32),
-            bbox_centers=np.array([[W * 2, H * 2]], dtype=np.float32),
-            bbox_scales=np.array([[W * 4, H * 4]], dtype=np.float32),
-            bbox_scores=np.ones(1, dtype=np.float32))
-        sample.set_metainfo(dict(input_size=(W * 4, H * 4), input_center=np.array([W * 2, H * 2]),
-                                 input_scale=np.array([W * 4, H * 4]),
-                                 flip_indices=COCO_FLIP_INDICES, num_frames=T,
-                                 key_frame_index=KEY))
-        samples.append(sample)
-    return samples
+    return make_video_data_samples(FRAME_LABELED, K, (H, W), seed)
 
 
 class _Necks(torch.nn.Module):
