@@ -6,7 +6,6 @@ sees a consistent crop. MMPose's transforms already warp lists of images; these 
 add the support frames' keypoints. Photometric noise may differ per frame
 (:class:`PerFrameTransform`).
 """
-import copy
 from typing import List, Optional
 
 import cv2
@@ -131,8 +130,3 @@ class GenerateVideoTarget(GenerateTarget):
             frame_weights = frame_weights * results['dataset_keypoint_weights']
         results['frame_keypoint_weights'] = frame_weights.astype(np.float32)
         return results
-
-
-def copy_results(results: dict) -> dict:
-    """Deep copy of a results dict (used by tests and benchmarks)."""
-    return copy.deepcopy(results)

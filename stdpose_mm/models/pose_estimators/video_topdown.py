@@ -1,7 +1,6 @@
 """Top-down estimator for T-frame inputs."""
 from typing import Dict, Optional, Union
 
-import torch
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
@@ -117,13 +116,3 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None
                  ) -> Union[Tensor, tuple]:
         return self.head.forward(self.extract_feat(inputs))
-
-    @torch.no_grad()
-    def backbone_frame_features(self, frames: Tensor) -> Tensor:
-        """Backbone features of independent frames (B, 3, H, W) -> (B, C, h, w).
-
-        Used by streaming inference to compute each frame's features once and reuse them
-        in every window the frame belongs to.
-        """
-        feats = self.backbone(frames)
-        return feats[-1] if isinstance(feats, (list, tuple)) else feats
