@@ -277,3 +277,18 @@ def test_custom_video_json_fields(tiny_posetrack, tmp_path):
     assert dataset[5]['frame_paths'] == reference[5]['frame_paths']
     with pytest.raises(PoseTrackAnnotationError, match="no field 'vid_id'"):
         PoseTrackVideoDataset(ann_file=str(ann_file), test_mode=True, pipeline=[])
+
+
+def test_replaced_frame_labels_do_not_supervise(tiny_posetrack, tmp_path):
+    root = copy_set(tiny_posetrack, tmp_path / 'set')
+    pipeline = video_pipeline(on_missing='nearest', train=True)
+    dataset = build(root, pipeline=pipeline, bad_data='off')
+    index = next(i for i in range(len(dataset))
+                 if dataset.get_data_info(i)['frame_number'] == 4)
+    info = dataset.get_data_info(index)
+    before = dataset[index]['data_samples'].gt_instance_labels.frame_keypoint_weights
+    assert before[0, 0].sum() > 0
+    (root / info['frame_paths'][0].split(str(root) + '/')[1]).unlink()  # frame 2 is gone
+    after = dataset[index]['data_samples'].gt_instance_labels.frame_keypoint_weights
+    assert after[0, 0].sum() == 0  # its stand-in frame must not be trained on frame 2's labels
+    assert after[0, 1:].sum() > 0

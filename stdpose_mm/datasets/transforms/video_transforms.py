@@ -104,7 +104,8 @@ class GenerateVideoTarget(GenerateTarget):
     The key frame's target is MMPose's (``heatmaps`` (K, h, w), ``keypoint_weights``
     (1, K)). Each frame's keypoints are encoded by the same codec into ``frame_heatmaps``
     (T*K, h, w) with ``frame_keypoint_weights`` (1, T, K); weights of frames the
-    sparse-label mask hides are 0, so their (empty) targets never reach the loss.
+    sparse-label mask hides are 0, so their (empty) targets never reach the loss, and so are
+    those of frames ``LoadVideoFrames`` replaced by a neighbour (``frame_replaced``).
     Only single-encoder heatmap codecs are supported for the per-frame targets.
     """
 
@@ -126,6 +127,10 @@ class GenerateVideoTarget(GenerateTarget):
             weights.append(encoded['keypoint_weights'] * visible)
         results['frame_heatmaps'] = np.concatenate(heatmaps, axis=0)  # (T*K, h, w)
         frame_weights = np.stack(weights, axis=1)  # (1, T, K)
+        if 'frame_replaced' in results:
+            # A frame read in place of a missing one shows another instant: its own labels
+            # would supervise the wrong image.
+            frame_weights = frame_weights * ~results['frame_replaced'][None, :, None]
         if self.use_dataset_keypoint_weights and 'dataset_keypoint_weights' in results:
             frame_weights = frame_weights * results['dataset_keypoint_weights']
         results['frame_keypoint_weights'] = frame_weights.astype(np.float32)
