@@ -4,7 +4,7 @@ Importing the package registers every component into MMPose's registries (config
 with ``custom_imports = dict(imports=['stdpose_mm'])``) and makes MMEngine load local
 checkpoints with ``torch.load(weights_only=True)`` and the project's allow-list.
 """
-from . import datasets, engine, evaluation, models  # noqa: F401,E402
+from . import apis, datasets, engine, evaluation, models  # noqa: F401,E402
 from .utils import register_atomic_local_backend, register_safe_checkpoint_loader
 from .version import __version__
 

@@ -9,7 +9,7 @@ tube_mask_ratio = 0.5
 num_masked_frames = 1
 smml_num_layers = 1
 mlsme_decoder_depth = 1
-lambda_ctx = 0.1
+lambda_ctx = 0.01  # see ../_base_/stdpose_combined_hrnet-w48_384x288.py
 lambda_pose = 0.5
 # ---- CPU size ----
 cpu_embed_dims = 64  # paper: 256

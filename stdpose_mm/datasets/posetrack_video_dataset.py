@@ -68,6 +68,9 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             run from source to target (``np.linspace``, rounded), so position 0 holds the
             source with its pose in ``frame_keypoints[0]`` and the key frame is the last
             (``key_frame_index = T - 1``); ``source_offset`` gives the signed distance.
+            The person's crop box is the source's (``bbox``), as at inference where the
+            target's box is unknown. In test mode the source is drawn by a generator
+            seeded with the sample index (the same pairs on every evaluation).
             Samples whose person has no labelled source in range are left out.
         vid_key (str): Image field with the video id.
         frame_key (str, optional): Image field with the frame number (default: parsed
@@ -359,12 +362,16 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         num_keypoints = self.metainfo['num_keypoints']
         window_keypoints = np.zeros((len(numbers), num_keypoints, 3), np.float32)
         window_weights = np.zeros(len(numbers), np.float32)
+        window_bboxes = np.zeros((len(numbers), 4), np.float32)  # xyxy, zeros where unknown
         if frame_tracks is not None and track_id >= 0:
             for position, number in enumerate(numbers):
                 entry = frame_tracks.get(int(number), {}).get(track_id)
                 if entry is not None:
                     window_keypoints[position] = entry[0]
                     window_weights[position] = entry[1]
+                    if 'bbox' in entry[2]:
+                        bx, by, bw, bh = (float(v) for v in entry[2]['bbox'][:4])
+                        window_bboxes[position] = (bx, by, bx + bw, by + bh)
         x, y, w, h = (float(v) for v in bbox_xywh[:4])
         return {
             'img_id': int(image.get('frame_id', image.get('id'))),
@@ -378,6 +385,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             'window_numbers': numbers.astype(np.int64),
             'window_keypoints': window_keypoints,
             'window_weights': window_weights,
+            'window_bboxes': window_bboxes,
         }
 
     def _annotation_samples(self, videos: Dict[str, VideoIndex], tracks: dict,
@@ -465,18 +473,25 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             offsets = self.sample_offsets()
             key_frame_index = int(np.flatnonzero(offsets == 0)[0])
         else:
-            source_position = int(np.random.choice(self._source_positions(data_info)))
+            # Evaluation draws the same source for a sample every time.
+            rng = np.random.RandomState(idx) if self.test_mode else np.random
+            source_position = int(rng.choice(self._source_positions(data_info)))
             source_offset = source_position + self.window[0]
             # Source first, target (offset 0) last: frames in between, in that order.
             offsets = np.round(np.linspace(source_offset, 0, self.num_frames)).astype(np.int64)
             key_frame_index = self.num_frames - 1
             data_info['source_offset'] = int(data_info['window_numbers'][source_position] -
                                              data_info['frame_number'])
+            # The crop comes from the source's box: at inference the target's is unknown.
+            source_bbox = data_info['window_bboxes'][source_position]
+            if source_bbox[2] > source_bbox[0]:
+                data_info['bbox'] = source_bbox[None].copy()
         positions = offsets - self.window[0]
         window_keypoints = data_info.pop('window_keypoints')[positions]
         window_weights = data_info.pop('window_weights')[positions]
         window_paths = data_info.pop('window_paths')
         window_numbers = data_info.pop('window_numbers')[positions]
+        data_info.pop('window_bboxes')
         data_info.update(
             frame_paths=[window_paths[p] for p in positions],
             frame_offsets=(window_numbers - data_info['frame_number']).tolist(),

@@ -292,3 +292,27 @@ def test_replaced_frame_labels_do_not_supervise(tiny_posetrack, tmp_path):
     after = dataset[index]['data_samples'].gt_instance_labels.frame_keypoint_weights
     assert after[0, 0].sum() == 0  # its stand-in frame must not be trained on frame 2's labels
     assert after[0, 1:].sum() > 0
+
+
+def test_propagation_pairs_crop_with_source_box(tiny_posetrack):
+    """The target's box is unknown at inference: training crops with the source's."""
+    merged = json.loads((tiny_posetrack / 'annotations' / 'posetrack18_train.json').read_text())
+    frame_of_image = {image['id']: image['file_name'] for image in merged['images']}
+    boxes = {(frame_of_image[ann['image_id']], ann['track_id']): ann['bbox']
+             for ann in merged['annotations']}
+    dataset = build(tiny_posetrack, label_stride=2, propagation_pairs=dict(max_distance=4))
+    np.random.seed(0)
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        file_name = info['frame_paths'][0][len(str(tiny_posetrack)) + 1:]
+        x, y, w, h = boxes[(file_name, info['track_id'])]
+        np.testing.assert_allclose(info['bbox'][0], [x, y, x + w, y + h], rtol=1e-5)
+
+
+def test_propagation_pairs_are_fixed_in_test_mode(tiny_posetrack):
+    dataset = build(tiny_posetrack, split='val', test_mode=True,
+                    propagation_pairs=dict(max_distance=3))
+    first = [dataset.get_data_info(i)['source_offset'] for i in range(len(dataset))]
+    np.random.seed(123)
+    again = [dataset.get_data_info(i)['source_offset'] for i in range(len(dataset))]
+    assert first == again and len(set(first)) > 1

@@ -1,13 +1,14 @@
 from .formatting import PackVideoPoseInputs
 from .loading import FrameReadError, LoadVideoFrames
+from .pose_condition import GenerateSourceHeatmap
 from .video_transforms import (
-                               GenerateVideoTarget,
-                               PerFrameTransform,
-                               VideoRandomFlip,
-                               VideoTopdownAffine,
+    GenerateVideoTarget,
+    PerFrameTransform,
+    VideoRandomFlip,
+    VideoTopdownAffine,
 )
 
 __all__ = [
-    'FrameReadError', 'GenerateVideoTarget', 'LoadVideoFrames', 'PackVideoPoseInputs',
-    'PerFrameTransform', 'VideoRandomFlip', 'VideoTopdownAffine'
+    'FrameReadError', 'GenerateSourceHeatmap', 'GenerateVideoTarget', 'LoadVideoFrames',
+    'PackVideoPoseInputs', 'PerFrameTransform', 'VideoRandomFlip', 'VideoTopdownAffine'
 ]

@@ -9,13 +9,15 @@ class PackVideoPoseInputs(PackPoseInputs):
 
     ``inputs`` is a uint8 tensor (T, 3, H, W) (MMPose stacks a list of images). The
     per-frame targets join the key frame's: ``gt_fields.frame_heatmaps`` (T*K, h, w) and
-    ``gt_instance_labels.frame_keypoint_weights`` (1, T, K). ``num_frames``,
+    ``gt_instance_labels.frame_keypoint_weights`` (1, T, K); for pose propagation, the
+    source pose input ``gt_fields.source_heatmaps`` (K, h, w). ``num_frames``,
     ``key_frame_index``, ``frame_paths``, ``frame_offsets``, ``vid_id`` and ``track_id``
     join the metainfo.
     """
 
     field_mapping_table = dict(PackPoseInputs.field_mapping_table,
-                               frame_heatmaps='frame_heatmaps')
+                               frame_heatmaps='frame_heatmaps',
+                               source_heatmaps='source_heatmaps')
     label_mapping_table = dict(PackPoseInputs.label_mapping_table,
                                frame_keypoint_weights='frame_keypoint_weights')
 
@@ -25,7 +27,7 @@ class PackVideoPoseInputs(PackPoseInputs):
                             'input_scale', 'flip', 'flip_direction', 'flip_indices',
                             'raw_ann_info', 'dataset_name', 'num_frames', 'key_frame_index',
                             'frame_paths', 'frame_offsets', 'vid_id', 'track_id',
-                            'frame_number'),
+                            'frame_number', 'source_offset'),
                  pack_transformed: bool = False) -> None:
         super().__init__(meta_keys=meta_keys, pack_transformed=pack_transformed)
 

@@ -81,15 +81,37 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
             dict: The video features (at least ``frame_feats`` (B, T, C, h, w) and
             ``key_frame_index``).
         """
+        return self.forward_necks(self.extract_frame_feats(inputs))
+
+    def extract_frame_feats(self, inputs: Tensor) -> VideoFeatures:
+        """Run the backbone once on all B*T frames.
+
+        Args:
+            inputs (Tensor): Frames (B, T, 3, H, W); (B, 3, H, W) is taken as T = 1.
+
+        Returns:
+            dict: ``{'frame_feats': (B, T, C, h, w), 'key_frame_index': int}``.
+        """
         if inputs.dim() == 4:
             inputs = inputs.unsqueeze(1)
         batch_size, num_frames = inputs.shape[:2]
         feats = self.backbone(inputs.flatten(0, 1))
         last_level = feats[-1] if isinstance(feats, (list, tuple)) else feats
-        video_feats: VideoFeatures = {
+        return {
             'frame_feats': last_level.view(batch_size, num_frames, *last_level.shape[1:]),
             'key_frame_index': self.resolve_key_frame_index(num_frames),
         }
+
+    def forward_necks(self, video_feats: VideoFeatures) -> VideoFeatures:
+        """Apply the temporal necks in order to per-frame features (cached ones too).
+
+        Args:
+            video_feats (dict): At least ``frame_feats`` (B, T, C, h, w) and
+                ``key_frame_index``.
+
+        Returns:
+            dict: The video features with every neck's keys added.
+        """
         for neck in self.temporal_necks.values():
             video_feats = neck(video_feats)
         return video_feats

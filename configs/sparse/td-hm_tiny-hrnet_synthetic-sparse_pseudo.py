@@ -1,0 +1,14 @@
+# Sparse-label experiment, CPU: the same 26.7% labels plus the pseudo-labels that
+# tools/propagate.py wrote for the other frames (retraining by config only).
+#   python tools/train.py configs/sparse/td-hm_tiny-hrnet_synthetic-sparse_pseudo.py \
+#       [--cfg-options train_dataloader.dataset.pseudo_label_file=OTHER.json]
+_base_ = ['./td-hm_tiny-hrnet_synthetic-sparse_labels.py']
+
+pseudo_label_file = 'work_dirs/sparse/pseudo_model.json'
+pseudo_label_score_thr = 0.5  # our choice: joints the propagation model is unsure of are left out
+pseudo_label_weight = 1.0  # loss weight of a pseudo-labelled joint (real labels: 1)
+
+train_dataloader = dict(
+    dataset=dict(pseudo_label_file=pseudo_label_file,
+                 pseudo_label_score_thr=pseudo_label_score_thr,
+                 pseudo_label_weight=pseudo_label_weight))

@@ -1,0 +1,485 @@
+"""MMPose's 2D pose inferencer for T-frame (video) top-down models, with tracking and streaming.
+
+:class:`VideoPoseInferencer` is MMPose's :class:`~mmpose.apis.Pose2DInferencer` with four
+changes, everything else (input handling for a video file, a folder or ``'webcam:<id>'``,
+the MMDetection detector, visualizer, ``out_dir`` with the predictions json and the rendered
+mp4, the ``predictions`` / ``visualization`` results yielded per frame) being MMPose's:
+
+1. **Tracking.** Each frame's person boxes (from the detector, from ``bboxes`` = a
+   detections json or per-frame arrays, or one whole-frame box when neither is given) are
+   linked into tracks by :class:`~stdpose_mm.apis.tracking.IoUTracker`. Every predicted
+   instance carries its ``track_id`` (``pred_instances.track_ids`` in data samples,
+   ``'track_id'`` in the prediction dicts) and the video shows ``#<id>`` beside each person.
+2. **Per-frame crops.** Each (track, frame) crop is cut with that frame's own box of the
+   track (MMPose's single-frame ``TopdownAffine`` at the model's input size); a person's
+   T-frame window is the crops of its track at the key frame + the model's
+   ``frame_indices`` offsets, a frame where the track has no box reusing the nearest frame
+   towards the key frame that has one (:func:`~stdpose_mm.apis.streaming.track_window`).
+   The training pipeline instead warps every frame with the key frame's box; per-frame
+   boxes are what lets a crop's features be computed once and shared by T windows.
+3. **Streaming with a feature cache** (``streaming=True``, the default). The backbone runs
+   once per new crop; its last-level features (and the flipped crop's, with flip test) go
+   into the track's ring buffer of T frames
+   (:class:`~stdpose_mm.apis.streaming.TrackFeatureCache`); the temporal necks and the head
+   run on the T cached features of each window. A T-frame model then costs one backbone
+   pass per person and frame, as a single-frame model does, plus the (small) necks and head.
+   With ``streaming=False`` the backbone is recomputed on all T crops of every window, as
+   video pose estimators usually do: the same numbers, T times the backbone cost.
+4. **Delay and causal mode.** A centred model (frame offsets -2..+2) needs the future
+   frames of a window: the result for frame ``i`` is produced when frame ``i + (T-1)/2``
+   has arrived (a fixed delay of (T-1)/2 frames, 2 for T=5), and the last frames are
+   flushed at the end of the input with their windows clamped to the last frame. Results
+   still come out once per frame, in order, each with its own frame's visualization.
+   ``causal=True`` (for live input) uses only past frames: the window is the track's T most
+   recent frames (clamped at its start) with the current frame as the key frame at the last
+   position, and each frame's result is produced as soon as it arrives. A model trained with
+   the key frame in the centre sees its key frame at an unfamiliar position and loses
+   accuracy in causal mode; train it with ``key_frame_index=-1`` and past-only
+   ``frame_indices`` (e.g. ``[-4, -3, -2, -1, 0]``) for live use: such a model is causal
+   (no delay) without ``causal=True``.
+
+Detector: any MMDetection model (``det_model``/``det_weights``/``det_cat_ids``, MMPose's
+detector path unchanged: score threshold ``bbox_thr``, NMS ``nms_thr``, a whole-frame box on a
+frame where it finds nobody). For people in the wild use MMPose's default body detector,
+RTMDet-m on COCO + Objects365 people (``mmpose/.mim/demo/mmdetection_cfg/
+rtmdet_m_640-8xb32_coco-person.py`` with ``rtmdet_m_8xb32-100e_coco-obj365-person-235e8209.pth``,
+``det_cat_ids=0``); PoseTrack results in the literature use the released detections instead
+(``bboxes=<detections json>``). With ``bboxes`` given, a frame without boxes has no people.
+
+A folder of frames is treated as a video (sorted file names, ``fps`` frames per second):
+one mp4 and one predictions json, as for a video file.
+
+Example:
+    >>> from stdpose_mm.apis import VideoPoseInferencer
+    >>> inferencer = VideoPoseInferencer('configs/stdpose_hrnet_pt17.py', 'stdpose.pth',
+    ...                                  det_model='rtmdet_m_8xb32-300e_coco.py',
+    ...                                  det_weights='rtmdet_m.pth', det_cat_ids=0)
+    >>> for result in inferencer('video.mp4', out_dir='outputs'):
+    ...     print([p['track_id'] for p in result['predictions'][0]])
+"""
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import mmcv
+import numpy as np
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.dataset import Compose
+from mmengine.infer.infer import ModelType
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+from mmpose.apis.inferencers import Pose2DInferencer
+from mmpose.registry import INFERENCERS, MODELS
+from mmpose.structures import PoseDataSample, merge_data_samples
+from torch import Tensor
+
+from ...models.pose_estimators import VideoTopdownPoseEstimator
+from ..streaming import TrackFeatureCache, track_window
+from ..tracking import IoUTracker
+from .detections import FrameDetections
+
+# Video transforms of the test pipeline -> their one-frame MMPose counterparts (same
+# arguments for the affine), used to cut one crop per (track, frame).
+_ONE_FRAME_TRANSFORMS = {
+    'LoadVideoFrames': dict(type='LoadImage'),
+    'VideoTopdownAffine': None,  # keeps its arguments, becomes TopdownAffine
+    'PackVideoPoseInputs': dict(type='PackPoseInputs'),
+}
+DEFAULT_FRAME_OFFSETS = (-2, -1, 0, 1, 2)
+
+
+def is_video_pose_config(model: Union[ModelType, str, None]) -> bool:
+    """Whether a pose2d config (path, Config or dict) builds a :class:`VideoTopdownPoseEstimator`.
+
+    Model aliases and anything that cannot be read return False (MMPose then handles them).
+    """
+    try:
+        if isinstance(model, str):
+            if not os.path.isfile(model):
+                return False
+            model = Config.fromfile(model)
+        model_type = model['model']['type']
+        model_cls = model_type if isinstance(model_type, type) else MODELS.get(model_type)
+        return model_cls is not None and issubclass(model_cls, VideoTopdownPoseEstimator)
+    except Exception:  # noqa: BLE001 - not ours to judge: MMPose reports its own errors
+        return False
+
+
+@dataclass
+class _Frame:
+    """One input frame waiting for the windows that need it."""
+
+    index: int
+    input: Any  # what the user gave (array or path), shown by the visualizer
+    img_path: str
+    crops: Dict[int, dict] = field(default_factory=dict)  # track id -> packed crop
+
+
+@dataclass
+class WindowJob:
+    """What :meth:`VideoPoseInferencer.forward` needs to produce one frame's result.
+
+    Attributes:
+        key_frame (int): The frame the result is for.
+        img_path (str): Its path (or MMPose's generated name for an array input).
+        new_crops (list): ``(track_id, frame, packed_crop)`` for every crop that arrived since
+            the previous job; they enter the feature cache (each crop exactly once).
+        windows (list): ``(track_id, frames)`` per person on the key frame: T frame numbers.
+        key_crops (list): The packed key-frame crop of each window (its data sample holds
+            the crop geometry used to decode keypoints into the image).
+        key_position (int): Position of the key frame in the windows.
+        oldest_needed (int): Oldest frame a later window can use (older cache entries go).
+    """
+
+    key_frame: int
+    img_path: str
+    new_crops: List[Tuple[int, int, dict]]
+    windows: List[Tuple[int, List[int]]]
+    key_crops: List[dict]
+    key_position: int
+    oldest_needed: int
+
+
+@INFERENCERS.register_module(name='video-pose-estimation')
+@INFERENCERS.register_module()
+class VideoPoseInferencer(Pose2DInferencer):
+    """:class:`mmpose.apis.Pose2DInferencer` for :class:`VideoTopdownPoseEstimator` models.
+
+    See the module docstring for tracking, windows, streaming, delay and causal mode.
+
+    Args:
+        model (str | dict | Config): The video model's config (path or object).
+        weights (str, optional): Checkpoint path; random weights when None.
+        device (str, optional): Device; MMEngine's choice when None.
+        scope (str, optional): Registry scope. Defaults to 'mmpose'.
+        det_model (str, optional): MMDetection config (path or metafile name) or
+            ``'whole_image'``. Without one, each frame has one whole-frame box unless
+            ``bboxes`` are given at call time.
+        det_weights (str, optional): Detector checkpoint (random weights when None).
+        det_cat_ids (int | tuple, optional): Detector class ids kept as people (0 on COCO).
+        show_progress (bool): Progress bar while running. Defaults to False.
+        causal (bool): Default for the call-time ``causal`` argument. Defaults to False.
+        streaming (bool): Default for the call-time ``streaming`` argument (feature cache
+            on). Defaults to True.
+        tracking_thr (float): IoU needed to continue a track. Defaults to 0.3.
+        max_missed (int): Frames a track may miss before it expires. Defaults to 5.
+        fps (float): Frame rate of the mp4 rendered from a folder of frames. Defaults to 25.
+
+    Call arguments on top of MMPose's (``inferencer(inputs, **kwargs)``):
+        bboxes (str | list, optional): A detections json (see
+            :mod:`stdpose_mm.apis.inferencers.detections`) or a per-frame list of
+            (N, 4|5) xyxy[score] arrays; used instead of the detector.
+        causal, tracking_thr, max_missed: Override the constructor's values for this call.
+        streaming (bool, optional): Feature cache on (True) or backbone recomputed on
+            every window frame (False).
+    """
+
+    preprocess_kwargs: set = Pose2DInferencer.preprocess_kwargs | {
+        'causal', 'tracking_thr', 'max_missed'}
+    # MMPose's pose_based_nms suppresses duplicate people on one image; tracks already keep
+    # one person per box, and dropping instances after tracking would break track ids.
+    forward_kwargs: set = {'merge_results', 'streaming'}
+
+    def __init__(self,
+                 model: Union[ModelType, str],
+                 weights: Optional[str] = None,
+                 device: Optional[str] = None,
+                 scope: Optional[str] = 'mmpose',
+                 det_model: Optional[Union[ModelType, str]] = None,
+                 det_weights: Optional[str] = None,
+                 det_cat_ids: Optional[Union[int, Tuple]] = None,
+                 show_progress: bool = False,
+                 causal: bool = False,
+                 streaming: bool = True,
+                 tracking_thr: float = 0.3,
+                 max_missed: int = 5,
+                 fps: float = 25.) -> None:
+        super().__init__(model, weights, device, scope, det_model, det_weights, det_cat_ids,
+                         show_progress)
+        if not isinstance(self.model, VideoTopdownPoseEstimator):
+            raise TypeError(f'{type(self).__name__} needs a VideoTopdownPoseEstimator, got '
+                            f'{type(self.model).__name__}; use MMPose\'s Pose2DInferencer')
+        if type(self.model).extract_feat is not VideoTopdownPoseEstimator.extract_feat:
+            # Windows are rebuilt here from per-frame backbone features + the necks; a model
+            # with its own feature path (e.g. pose propagation's source heatmaps) needs more.
+            raise TypeError(f'{type(self.model).__name__} changes extract_feat; video '
+                            'inference supports backbone + temporal necks + head models')
+        self.causal = causal
+        self.streaming = streaming
+        self.tracking_thr = tracking_thr
+        self.max_missed = max_missed
+        self.fps = fps
+        self.frame_offsets = self._frame_offsets_from_config()
+        self.num_frames = len(self.frame_offsets)
+        self.reset_stream()
+
+    # ------------------------------------------------------------------ construction
+    def _init_model(self, cfg: ConfigDict, weights: Optional[str], device: str = 'cpu'):
+        # Video configs inherit no MMPose dataset config, so they lack data_mode; they are
+        # top-down (the detector and box handling of Pose2DInferencer apply).
+        cfg.setdefault('data_mode', 'topdown')
+        return super()._init_model(cfg, weights, device)
+
+    def _init_pipeline(self, cfg: ConfigDict) -> Callable:
+        """The test pipeline turned into a one-crop pipeline (one frame, its own box)."""
+        init_default_scope(cfg.get('default_scope', 'mmpose'))
+        steps = []
+        for step in cfg.test_dataloader.dataset.pipeline:
+            step = dict(step)
+            name = step['type'].split('.')[-1] if isinstance(step['type'], str) else ''
+            if name == 'VideoTopdownAffine':
+                step['type'] = 'TopdownAffine'
+            elif name in _ONE_FRAME_TRANSFORMS:
+                step = dict(_ONE_FRAME_TRANSFORMS[name])
+            steps.append(step)
+        return Compose(steps)
+
+    def _init_visualizer(self, cfg: ConfigDict):
+        # Same visualizer, plus track ids.
+        if cfg.get('visualizer', {}).get('type') == 'PoseLocalVisualizer':
+            cfg.visualizer.type = 'TrackPoseLocalVisualizer'
+        return super()._init_visualizer(cfg)
+
+    def _frame_offsets_from_config(self) -> List[int]:
+        dataset = self.cfg.test_dataloader.dataset
+        offsets = sorted(int(o) for o in dataset.get('frame_indices', DEFAULT_FRAME_OFFSETS))
+        if dataset.get('frame_sampler_mode', 'fixed') != 'fixed' or \
+                dataset.get('propagation_pairs') is not None:
+            raise ValueError('video inference supports fixed frame_indices windows only')
+        key_position = offsets.index(0)
+        expected = self.model.resolve_key_frame_index(len(offsets))
+        if expected != key_position:
+            raise ValueError(f'frame_indices {offsets} put the key frame at {key_position} '
+                             f'but the model expects it at {expected}')
+        return offsets
+
+    def window_layout(self, causal: bool = False) -> Tuple[List[int], int]:
+        """Frame offsets of a window and the key frame's position in it.
+
+        Args:
+            causal (bool): Past frames only, key frame last.
+
+        Returns:
+            tuple: ``(offsets, key_position)``, e.g. ``([-2, -1, 0, 1, 2], 2)`` or, causal,
+            ``([-4, -3, -2, -1, 0], 4)``.
+        """
+        if causal:
+            return list(range(1 - self.num_frames, 1)), self.num_frames - 1
+        return list(self.frame_offsets), self.frame_offsets.index(0)
+
+    def delay(self, causal: Optional[bool] = None) -> int:
+        """Frames between a frame's arrival and its result: (T-1)/2 centred, 0 causal."""
+        causal = self.causal if causal is None else causal
+        return max(0, max(self.window_layout(causal)[0]))
+
+    def reset_stream(self, frames_spanned: Optional[int] = None) -> None:
+        """Empties the feature cache (done at the start of every call).
+
+        Args:
+            frames_spanned (int, optional): Frames from a window's first to last offset,
+                the ring buffers' size: T for consecutive offsets. Defaults to the last
+                value (initially the configured window's).
+        """
+        if frames_spanned is None:
+            frames_spanned = getattr(self, '_frames_spanned',
+                                     max(self.frame_offsets) - min(self.frame_offsets) + 1)
+        self._frames_spanned = frames_spanned
+        self.cache = TrackFeatureCache(frames_spanned)
+        self._cache_streaming: Optional[bool] = None
+
+    # ------------------------------------------------------------------ inputs
+    def _inputs_to_list(self, inputs: Any) -> Iterable:
+        frames = super()._inputs_to_list(inputs)
+        if isinstance(inputs, str) and os.path.isdir(inputs) and len(frames):
+            # A folder of frames is a video: one mp4 and one json, like a video file.
+            height, width = mmcv.imread(frames[0]).shape[:2]
+            self._video_input = True
+            self.video_info = dict(
+                fps=self.fps, name=os.path.basename(os.path.normpath(inputs)) + '.mp4',
+                writer=None, width=width, height=height, predictions=[])
+        return frames
+
+    def _frame_crops(self, frame: Any, index: int, detections: Optional[FrameDetections],
+                     bbox_thr: float, nms_thr: float) -> Tuple[str, List[dict]]:
+        """Packed crops of one frame's people (detector, given boxes or whole frame)."""
+        if detections is None:
+            # MMPose's own path: its detector, or one whole-frame box without one.
+            crops = self.preprocess_single(frame, index, bbox_thr=bbox_thr, nms_thr=nms_thr)
+            return crops[0]['data_samples'].img_path, crops
+        data_info = (dict(img_path=frame) if isinstance(frame, str) else
+                     dict(img=frame, img_path=f'{index}.jpg'.rjust(10, '0')))
+        data_info.update(self.model.dataset_meta)
+        crops = []
+        for box in detections(index, data_info['img_path']):
+            if box[4] <= bbox_thr:
+                continue
+            crops.append(self.pipeline(dict(data_info, bbox=box[None, :4].copy(),
+                                            bbox_score=box[4:5].copy())))
+        return data_info['img_path'], crops
+
+    def preprocess(self,
+                   inputs: Iterable,
+                   batch_size: int = 1,
+                   bboxes: Optional[Union[str, Sequence]] = None,
+                   bbox_thr: float = 0.3,
+                   nms_thr: float = 0.3,
+                   causal: Optional[bool] = None,
+                   tracking_thr: Optional[float] = None,
+                   max_missed: Optional[int] = None,
+                   **kwargs):
+        """Detects, tracks and crops each frame; yields one job per frame, delayed.
+
+        Args:
+            inputs (Iterable): Frames (arrays or paths), a video reader or a webcam generator.
+            batch_size (int): Ignored: frames go one at a time (as in MMPose for videos).
+            bboxes (str | list, optional): Detections json path / list, or per-frame boxes.
+            bbox_thr (float): Minimum box score. Defaults to 0.3.
+            nms_thr (float): Detector NMS IoU threshold. Defaults to 0.3.
+            causal (bool, optional): Past-only windows, no delay.
+            tracking_thr (float, optional): Tracker IoU threshold.
+            max_missed (int, optional): Tracker expiry, in missed frames.
+
+        Yields:
+            tuple: ``(WindowJob, [frame input])`` for frames 0, 1, ... in order; frame
+            ``i``'s job comes when frame ``i + delay`` has arrived (or at the end).
+        """
+        causal = self.causal if causal is None else causal
+        offsets, key_position = self.window_layout(causal)
+        delay = max(0, max(offsets))
+        tracker = IoUTracker(self.tracking_thr if tracking_thr is None else tracking_thr,
+                             self.max_missed if max_missed is None else max_missed)
+        given = bboxes is not None and (isinstance(bboxes, (str, os.PathLike)) or len(bboxes))
+        detections = FrameDetections(bboxes) if given else None
+        # A window's frames lie within its offsets' span: the T most recent per track.
+        self.reset_stream(max(offsets) - min(offsets) + 1)
+        frames: Dict[int, _Frame] = {}
+        new_crops: List[Tuple[int, int, dict]] = []
+        next_key, last = 0, -1
+
+        def job(key: int) -> WindowJob:
+            frame = frames[key]
+            windows = [(track_id, track_window(
+                key, offsets, lambda f, t=track_id: f in frames and t in frames[f].crops))
+                for track_id in frame.crops]
+            return WindowJob(key, frame.img_path, new_crops, windows, list(frame.crops.values()),
+                             key_position, key + 1 + min(offsets))
+
+        for last, frame_input in enumerate(inputs):
+            img_path, crops = self._frame_crops(frame_input, last, detections, bbox_thr,
+                                                nms_thr)
+            boxes = [crop['data_samples'].gt_instances.bboxes[0] for crop in crops]
+            track_ids = tracker.update(np.stack(boxes) if boxes else np.zeros((0, 4)), last)
+            frames[last] = _Frame(last, frame_input, img_path,
+                                  dict(zip(track_ids.tolist(), crops)))
+            new_crops += [(t, last, crop) for t, crop in frames[last].crops.items()]
+            while next_key <= last - delay:
+                yield job(next_key), [frames[next_key].input]
+                new_crops = []
+                next_key += 1
+                for old in [f for f in frames if f < next_key + min(offsets)]:
+                    del frames[old]  # no later window reaches back this far
+        while next_key <= last:  # the end: windows clamp to the last frame
+            yield job(next_key), [frames[next_key].input]
+            new_crops = []
+            next_key += 1
+
+    # ------------------------------------------------------------------ model
+    def _backbone(self, images: Tensor) -> Tensor:
+        """Last backbone level of (N, 3, H, W) crops -> (N, C, h, w)."""
+        feats = self.model.backbone(images)
+        return feats[-1] if isinstance(feats, (list, tuple)) else feats
+
+    def _views(self, images: Tensor) -> List[Tensor]:
+        """The crops, and their mirror images when the model's flip test is on."""
+        if self.model.test_cfg.get('flip_test', False):
+            return [images, images.flip(-1)]
+        return [images]
+
+    def video_features(self, frame_feats: Tensor, key_position: int) -> dict:
+        """The model's temporal necks on per-frame backbone features.
+
+        This is :meth:`VideoTopdownPoseEstimator.extract_feat` after its backbone pass, so
+        cached features give what recomputed ones give.
+
+        Args:
+            frame_feats (Tensor): Last-level backbone features (B, T, C, h, w).
+            key_position (int): Key frame position in the window.
+
+        Returns:
+            dict: The video features for the head (see ``docs/data_contract.md``).
+        """
+        return self.model.forward_necks(
+            {'frame_feats': frame_feats, 'key_frame_index': key_position})
+
+    def _cache_new_crops(self, job: WindowJob, streaming: bool) -> None:
+        if not job.new_crops:
+            return
+        batch = self.model.data_preprocessor(
+            self.collate_fn([crop for _, _, crop in job.new_crops]), training=False)
+        if streaming:
+            # One backbone pass per crop: the cached entry serves all T windows.
+            views = [self._backbone(view) for view in self._views(batch['inputs'])]
+            entries = list(zip(*(view.unbind(0) for view in views)))
+        else:
+            entries = list(batch['inputs'].unbind(0))  # normalised crops (3, H, W)
+        for (track_id, frame, _), entry in zip(job.new_crops, entries):
+            self.cache.put(track_id, frame, entry)
+
+    def _window_features(self, job: WindowJob, streaming: bool) -> List[Tensor]:
+        """Per-view (B, T, C, h, w) features of the job's windows."""
+        windows = [self.cache.window(track_id, frames) for track_id, frames in job.windows]
+        if streaming:
+            return [torch.stack([torch.stack([entry[v] for entry in window])
+                                 for window in windows])
+                    for v in range(len(windows[0][0]))]
+        clips = torch.stack([torch.stack(window) for window in windows])  # (B, T, 3, H, W)
+        num_windows, num_frames = clips.shape[:2]
+        # The backbone again on every window frame: T passes per person and frame.
+        return [self._backbone(view.flatten(0, 1)).unflatten(0, (num_windows, num_frames))
+                for view in self._views(clips)]
+
+    def _empty_sample(self, job: WindowJob) -> PoseDataSample:
+        num_keypoints = self.model.dataset_meta['num_keypoints']
+        sample = PoseDataSample(metainfo=dict(img_path=job.img_path))
+        sample.pred_instances = InstanceData(
+            keypoints=np.zeros((0, num_keypoints, 2), np.float32),
+            keypoint_scores=np.zeros((0, num_keypoints), np.float32),
+            bboxes=np.zeros((0, 4), np.float32), bbox_scores=np.zeros(0, np.float32),
+            track_ids=np.zeros(0, np.int64))
+        return sample
+
+    @torch.no_grad()
+    def forward(self, inputs: WindowJob, merge_results: bool = True,
+                streaming: Optional[bool] = None) -> List[PoseDataSample]:
+        """Predicts the poses of one key frame's people from their T-frame windows.
+
+        Args:
+            inputs (WindowJob): A job from :meth:`preprocess`.
+            merge_results (bool): One data sample for the frame (True) or one per person.
+            streaming (bool, optional): Cached backbone features (True) or the backbone
+                recomputed on every window frame (False). Must not change within a call.
+
+        Returns:
+            list[PoseDataSample]: Predictions in image coordinates with ``track_ids``.
+        """
+        job = inputs
+        streaming = self.streaming if streaming is None else streaming
+        if self._cache_streaming is None:
+            self._cache_streaming = streaming
+        elif self._cache_streaming != streaming:
+            raise ValueError('streaming cannot change in the middle of a video')
+        self._cache_new_crops(job, streaming)
+        if not job.windows:
+            return [self._empty_sample(job)]
+        feats = [self.video_features(view, job.key_position)
+                 for view in self._window_features(job, streaming)]
+        data_samples = [crop['data_samples'] for crop in job.key_crops]
+        preds = self.model.head.predict(feats if len(feats) > 1 else feats[0], data_samples,
+                                        test_cfg=self.model.test_cfg)
+        pred_instances, pred_fields = preds if isinstance(preds, tuple) else (preds, None)
+        results = self.model.add_pred_to_datasample(pred_instances, pred_fields, data_samples)
+        for result, (track_id, _) in zip(results, job.windows):
+            result.pred_instances.track_ids = np.array([track_id], dtype=np.int64)
+        self.cache.drop_stale(job.oldest_needed)
+        return [merge_data_samples(results)] if merge_results else results
