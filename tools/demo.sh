@@ -5,6 +5,10 @@
 #   3. test each with tools/test.py (PoseTrack metric, predictions written per video)
 #   4. print each PoseTrack AP table with tools/eval_posetrack.py (as for any tracker output),
 #      overall and on occluded joints
+#   5. the sparse-label workflow (tools/sparse_label_experiment.py): label 26.7% of the frames
+#      of 30-frame videos, train the propagation model, propagate (vs copy / interpolation),
+#      retrain on labels + pseudo-labels, compare with 26.7% and 100% labels
+#   6. render a synthetic val video with tracked skeletons (tools/video_demo.py, streaming)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${1:-work_dirs/demo}
@@ -12,9 +16,11 @@ PY=${PYTHON:-.venv/bin/python}
 DATA=data/synthetic_posetrack
 # DEMO_EPOCHS=N shortens training (a quick check of the whole job); default: the configs'.
 TRAIN_OPTIONS=()
+SPARSE_OPTIONS=()
 if [[ -n ${DEMO_EPOCHS:-} ]]; then
   TRAIN_OPTIONS=(--cfg-options "train_cfg.max_epochs=$DEMO_EPOCHS"
                  "train_cfg.val_interval=$DEMO_EPOCHS" "param_scheduler.1.T_max=$DEMO_EPOCHS")
+  SPARSE_OPTIONS=(--propagation-epochs "$DEMO_EPOCHS" --estimator-epochs "$DEMO_EPOCHS")
 fi
 mkdir -p "$OUT"
 log() { printf '\n[demo %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -47,6 +53,26 @@ run_model() {  # name config
     --subset occluded --out "$OUT/$name/metrics_occluded.json"
 }
 
+MODEL_CONFIG=configs/cpu/stdpose_tiny-hrnet_synthetic.py
 run_model baseline configs/cpu/td-hm_tiny-hrnet_synthetic.py
-run_model stdpose configs/cpu/stdpose_tiny-hrnet_synthetic.py
-log "done: logs, checkpoints and predictions are in $OUT"
+run_model stdpose "$MODEL_CONFIG"
+
+log "sparse labels: 26.7% labelled -> propagation -> pseudo-labels -> retraining"
+$PY tools/sparse_label_experiment.py --work-dir "$OUT/sparse" "${SPARSE_OPTIONS[@]}"
+
+log "rendering a synthetic val video with tracked skeletons (tools/video_demo.py)"
+VIDEO_DIR=$(ls -d "$DATA"/images/val/*/ | head -n 1)
+VIDEO_DIR=${VIDEO_DIR%/}
+# The released-detections route: this video's boxes from the set's detections json.
+$PY - "$DATA" "$(basename "$VIDEO_DIR")" "$OUT/video_detections.json" <<'PYEOF'
+import json, sys
+data, video, out = sys.argv[1:]
+images = json.load(open(f'{data}/annotations/posetrack18_val.json'))['images']
+ids = {image['id'] for image in images if f'/{video}/' in image['file_name']}
+dets = json.load(open(f'{data}/annotations/posetrack18_val_human_detections.json'))
+json.dump([det for det in dets if det['image_id'] in ids], open(out, 'w'))
+PYEOF
+$PY tools/video_demo.py "$MODEL_CONFIG" "$(cat "$OUT/stdpose/last_checkpoint")" \
+  --input "$VIDEO_DIR" --bboxes "$OUT/video_detections.json" --output-root "$OUT/video" \
+  --device cpu --kpt-thr 0.3 --radius 3 --thickness 2 --fps 10
+log "done: logs, checkpoints, predictions, pseudo-labels and $OUT/video/*.mp4 are in $OUT"

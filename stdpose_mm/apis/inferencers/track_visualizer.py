@@ -18,6 +18,14 @@ class TrackPoseLocalVisualizer(PoseLocalVisualizer):
     Everything else (skeleton, keypoints, heatmaps, boxes) is MMPose's drawing.
     """
 
+    def draw_circles(self, center, radius, *args, **kwargs):
+        # MMPose passes ``radius=np.array([r])``; NumPy 2 no longer lets OpenCV's ``int()``
+        # convert a 1-element array, so every drawn keypoint would raise.
+        radius = np.asarray(radius)
+        if self.backend == 'opencv' and radius.size == 1:
+            radius = radius.item()
+        return super().draw_circles(center, radius, *args, **kwargs)
+
     def _draw_instances_kpts(self, image: np.ndarray, instances: InstanceData,
                              *args, **kwargs) -> np.ndarray:
         image = super()._draw_instances_kpts(image, instances, *args, **kwargs)
