@@ -14,10 +14,14 @@ file in the same folder, ``fsync`` it and ``os.replace`` it onto the target, so 
 is always either the complete old file or the complete new one. Importing ``stdpose_mm``
 installs it.
 
-Not covered: MMEngine's ``last_checkpoint`` pointer file, which ``CheckpointHook`` writes
-with a plain ``open(..., 'w')`` (not through a backend), and the deprecated
-``file_client_args`` path (``FileClient``'s own registry).
+MMEngine's ``last_checkpoint`` pointer file, which ``CheckpointHook`` writes with a plain
+``open(..., 'w')`` (not through a backend), is covered by rebinding the name ``open`` in
+``mmengine.hooks.checkpoint_hook`` only (:func:`atomic_open`: text writes there go through a
+temporary file and ``os.replace`` on close; reads are the builtin ``open``). Not covered: the
+deprecated ``file_client_args`` path (``FileClient``'s own registry).
 """
+import builtins
+import io
 import os
 import os.path as osp
 import secrets
@@ -109,6 +113,36 @@ class AtomicLocalBackend(LocalBackend):
         atomic_write_bytes(obj.encode(encoding), filepath)
 
 
+class _AtomicTextWriter(io.StringIO):
+    """A text file opened for writing whose content replaces the target on ``close``."""
+
+    def __init__(self, path: Union[str, Path], encoding: str = 'utf-8') -> None:
+        super().__init__()
+        self.path = path
+        self._text_encoding = encoding
+        self._failed = False
+
+    def __exit__(self, exc_type, exc, traceback):
+        self._failed = exc_type is not None  # an error mid-write keeps the old file
+        return super().__exit__(exc_type, exc, traceback)
+
+    def close(self) -> None:
+        if not self.closed and not self._failed:
+            atomic_write_bytes(self.getvalue().encode(self._text_encoding), self.path)
+        super().close()
+
+
+def atomic_open(file, mode: str = 'r', *args, **kwargs):
+    """``open`` whose plain text writes (``'w'``) replace the file atomically on close.
+
+    Every other mode is the builtin ``open``. Installed as ``open`` of
+    ``mmengine.hooks.checkpoint_hook`` only, for the ``last_checkpoint`` pointer file.
+    """
+    if mode in ('w', 'wt') and not args and set(kwargs) <= {'encoding'}:
+        return _AtomicTextWriter(file, kwargs.get('encoding') or 'utf-8')
+    return builtins.open(file, mode, *args, **kwargs)
+
+
 def register_atomic_local_backend() -> None:
     """Make MMEngine's ``local`` backend (name ``'local'``, prefix ``''``) atomic.
 
@@ -118,8 +152,10 @@ def register_atomic_local_backend() -> None:
     """
     from mmengine.fileio import io as fileio_io
     from mmengine.fileio import register_backend
+    from mmengine.hooks import checkpoint_hook
 
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    checkpoint_hook.open = atomic_open  # the last_checkpoint pointer file
     for key, instance in list(fileio_io.backend_instances.items()):
         if type(instance) is LocalBackend:
             del fileio_io.backend_instances[key]

@@ -209,3 +209,29 @@ def test_runner_checkpoints_go_through_the_atomic_backend(tmp_path, monkeypatch,
         assert 'state_dict' in safe_load_checkpoint(str(tmp_path / name))
     assert not list(tmp_path.glob('.*.tmp'))
     assert (tmp_path / 'last_checkpoint').read_text().endswith('epoch_2.pth')
+
+
+def test_last_checkpoint_pointer_is_replaced_atomically(tmp_path, monkeypatch):
+    from mmengine.hooks import checkpoint_hook
+
+    import stdpose_mm  # noqa: F401  (installs atomic_open)
+    from stdpose_mm.utils.atomic_io import atomic_open
+
+    assert checkpoint_hook.open is atomic_open
+    pointer = tmp_path / 'last_checkpoint'
+    pointer.write_text('epoch_1.pth')
+    replaced = []
+    monkeypatch.setattr(os, 'replace', lambda src, dst: replaced.append(dst) or
+                        os.rename(src, dst))
+    with checkpoint_hook.open(str(pointer), 'w') as f:
+        f.write('epoch_2')
+        assert pointer.read_text() == 'epoch_1.pth'  # nothing torn while writing
+        f.write('.pth')
+    assert pointer.read_text() == 'epoch_2.pth' and replaced
+    with pytest.raises(RuntimeError):
+        with checkpoint_hook.open(str(pointer), 'w') as f:
+            f.write('epoch_')
+            raise RuntimeError('killed mid-write')
+    assert pointer.read_text() == 'epoch_2.pth'
+    with checkpoint_hook.open(str(pointer)) as f:  # reads are the builtin open
+        assert f.read() == 'epoch_2.pth'
