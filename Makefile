@@ -1,5 +1,5 @@
 # Two commands on a fresh clone (each sets up .venv first, see tools/setup_env.sh):
-#   make demo   synthetic videos -> train -> evaluate -> metric table
+#   make demo   synthetic videos -> train -> evaluate -> AP tables -> sparse-label workflow -> video
 #   make test   the test suite (what CI runs)
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
