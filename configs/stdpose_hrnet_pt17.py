@@ -1,4 +1,7 @@
 # STDPose, HRNet-W48 384x288, 5 frames, PoseTrack17 (the paper's main setting).
+# The headline stays STDPose-only: the combined STDPose + Feng & Chen model
+# (_base_/stdpose_combined_hrnet-w48_384x288.py) did not match it in our same-budget CPU
+# ablation (README, issue 6); inherit that base with these data paths to train it.
 # Convert the official annotations first:
 #   python tools/convert_posetrack17.py PT17/annotations/train data/posetrack17/annotations \
 #       --split train   (and --split val)
