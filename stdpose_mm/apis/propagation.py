@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
 
 from ..datasets.posetrack_annotations import VideoIndex, group_by_track
 
@@ -303,7 +304,6 @@ class ModelPropagator:
             targets (Sequence[PropagationTarget]): From :func:`plan_propagation`.
             progress (callable, optional): Called with the number of targets finished.
         """
-        import torch
         from mmengine.dataset import pseudo_collate
         from torch.utils.data import DataLoader
 
@@ -311,41 +311,43 @@ class ModelPropagator:
                 for t_index, target in enumerate(targets)
                 for track_id, sources in sorted(target.sources.items())
                 for source in sources]
-        pipeline, infos = self.pipeline, [
-            self.window_info(videos[targets[t].vid_id], targets[t], source)
-            for t, _, source in jobs]
-        loader = DataLoader(_MappedList(infos, pipeline), batch_size=self.batch_size,
+        infos = [self.window_info(videos[targets[t].vid_id], targets[t], source)
+                 for t, _, source in jobs]
+        loader = DataLoader(_MappedList(infos, self.pipeline), batch_size=self.batch_size,
                             num_workers=self.num_workers, collate_fn=pseudo_collate)
-        pending: Dict[int, Dict[int, list]] = {}
-        remaining = {t: sum(len(s) for s in target.sources.values())
-                     for t, target in enumerate(targets)}
+        # Windows come back in job order, so targets finish in order: yield each target
+        # as soon as its last window is predicted (targets without sources at once).
+        remaining = [sum(len(s) for s in target.sources.values()) for target in targets]
+        predictions: Dict[int, Dict[int, list]] = {}
         next_target = 0
-        job_index = 0
-
-        def finished(upto: int):
-            nonlocal next_target
-            while next_target < upto and remaining[next_target] == 0:
-                target = targets[next_target]
-                per_track = pending.pop(next_target, {})
-                poses = [fuse_sides(target, track_id, per_track[track_id])
-                         for track_id in sorted(per_track)]
-                if progress is not None:
-                    progress(1)
-                yield target, poses
+        samples = (sample for batch in loader for sample in self._predict(batch))
+        for (t_index, track_id, source), sample in zip(jobs, samples):
+            keypoints = np.asarray(sample.pred_instances.keypoints)[0]
+            scores = np.asarray(sample.pred_instances.keypoint_scores)[0]
+            predictions.setdefault(t_index, {}).setdefault(track_id, []).append(
+                (source, keypoints, scores))
+            remaining[t_index] -= 1
+            while next_target < len(targets) and remaining[next_target] == 0:
+                yield self._finish(targets[next_target],
+                                   predictions.pop(next_target, {}), progress)
                 next_target += 1
+        while next_target < len(targets):  # trailing targets without sources
+            yield self._finish(targets[next_target], predictions.pop(next_target, {}),
+                               progress)
+            next_target += 1
 
-        with torch.no_grad():
-            for batch in loader:
-                for sample in self.model.test_step(batch):
-                    t_index, track_id, source = jobs[job_index]
-                    job_index += 1
-                    keypoints = np.asarray(sample.pred_instances.keypoints)[0]
-                    scores = np.asarray(sample.pred_instances.keypoint_scores)[0]
-                    pending.setdefault(t_index, {}).setdefault(track_id, []).append(
-                        (source, keypoints, scores))
-                    remaining[t_index] -= 1
-                yield from finished(len(targets))
-        yield from finished(len(targets))
+    @torch.no_grad()
+    def _predict(self, batch: dict) -> list:
+        return self.model.test_step(batch)
+
+    @staticmethod
+    def _finish(target: PropagationTarget, per_track: Dict[int, list],
+                progress: Optional[Callable[[int], None]]
+                ) -> Tuple[PropagationTarget, List[PropagatedPose]]:
+        if progress is not None:
+            progress(1)
+        return target, [fuse_sides(target, track_id, per_track[track_id])
+                        for track_id in sorted(per_track)]
 
 
 class _MappedList:
