@@ -1,10 +1,8 @@
-# STDPose, HRNet-W48 384x288, 5 frames, PoseTrack21 (its posetrack_data jsons read as
-# The headline stays STDPose-only: the combined STDPose + Feng & Chen model
-# (_base_/stdpose_combined_hrnet-w48_384x288.py) did not match it in our same-budget CPU
-# ablation (README, issue 6); inherit that base with these data paths to train it.
+# The headline model (STDPose + Feng & Chen, docs/architecture.md), HRNet-W48 384x288,
+# 5 frames, PoseTrack21 (its posetrack_data jsons read as
 # published: one json per video, merged or as a folder).
 # python tools/train.py configs/stdpose_hrnet_pt21.py
-_base_ = ['./_base_/stdpose_hrnet-w48_384x288.py']
+_base_ = ['./_base_/stdpose_combined_hrnet-w48_384x288.py']
 
 data_root = 'data/posetrack21/'
 train_dataloader = dict(

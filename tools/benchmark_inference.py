@@ -7,14 +7,16 @@ cut beforehand and shared, so I/O and warping are not counted) of:
 (a) the single-frame top-down HRNet (MMPose's ``TopdownPoseEstimator``);
 (b) the 5-frame model recomputing the backbone on every support frame of every window (what
     video pose estimators usually do): ``VideoPoseInferencer(streaming=False)``;
-(c) the 5-frame model streaming: one backbone pass per person and frame, features cached
-    per track for the T windows that use them: ``VideoPoseInferencer(streaming=True)``.
+(c) the 5-frame model streaming: the boxes are fixed, so with the key-box geometry every
+    crop (frame, box) is cut and run through the backbone once and its features serve the
+    T windows that use it: ``VideoPoseInferencer(streaming=True)``. (c) - (a) is the cost
+    of the temporal necks and head.
 
 All use random weights (no checkpoint needed) and the same flip-test setting (off unless
-``--flip-test``). ``--size paper`` is HRNet-W48 at 384x288 (``configs/stdpose_hrnet_pt17.py``
-and MMPose's PoseTrack18 HRNet-W48), ``--size cpu`` the tiny CPU configs. Prints the device
-and a markdown table with each variant's ratio to (a); expected: (b) about T = 5 times (a),
-(c) at most about 1.3 times (a).
+``--flip-test``). ``--size paper`` is HRNet-W48 at 384x288 (``configs/stdpose_hrnet_pt17.py``,
+the combined model, and MMPose's PoseTrack18 HRNet-W48), ``--size cpu`` the tiny CPU
+configs. Prints the device and a markdown table with each variant's ratio to (a);
+``--profile`` adds the ms/frame of each module of (c) (an extra, untimed pass).
 
 Example:
     python tools/benchmark_inference.py --size paper --device cuda:0 --frames 60 --persons 4
@@ -25,9 +27,11 @@ import platform
 import sys
 import tempfile
 import time
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from stdpose_mm.utils.benchmarking import install_timeout  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
@@ -49,6 +53,10 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     parser.add_argument('--device', default=None, help='cuda:0 when available, else cpu')
     parser.add_argument('--flip-test', action='store_true', help='flip test for all three')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--timeout', type=float, default=1200,
+                        help='seconds before the run fails (default: 1200)')
+    parser.add_argument('--profile', action='store_true',
+                        help='also print ms/frame per module of the streaming variant')
     return parser.parse_args(argv)
 
 
@@ -92,6 +100,63 @@ def time_per_frame(step: Callable[[int], object], num_frames: int, warmup: int,
         step(index)
     sync()
     return (time.perf_counter() - start) * 1000 / num_frames
+
+
+class ModuleProfile:
+    """Wall time spent in named modules and methods, summed over the calls.
+
+    Modules are timed by forward hooks, methods (``(object, name)``, e.g. a head's
+    ``predict``, which MMPose calls directly, or a neck's ``forward_key_frame``) by a
+    wrapper set on the instance and removed by :meth:`remove`. A parent's time includes its
+    children's.
+
+    Args:
+        modules (dict): Name -> ``nn.Module`` or ``(object, method names)``.
+        device (str): Synchronised around each timing when it is a CUDA device.
+    """
+
+    def __init__(self, modules: Dict[str, object], device: str) -> None:
+        import torch
+
+        self.totals = dict.fromkeys(modules, 0.)
+        self._handles, self._patched = [], []
+        cuda = device.startswith('cuda')
+        self._sync = (lambda: torch.cuda.synchronize(device)) if cuda else (lambda: None)
+        starts: Dict[str, float] = {}
+        for name, target in modules.items():
+            if isinstance(target, torch.nn.Module):
+                self._handles.append(target.register_forward_pre_hook(
+                    lambda *_, n=name: starts.__setitem__(n, self._now())))
+                self._handles.append(target.register_forward_hook(
+                    lambda *_, n=name: self._add(n, starts.pop(n))))
+                continue
+            owner, methods = target
+            for method in methods:
+                if hasattr(owner, method):
+                    setattr(owner, method, self._timed(name, getattr(owner, method)))
+                    self._patched.append((owner, method))
+
+    def _now(self) -> float:
+        self._sync()
+        return time.perf_counter()
+
+    def _add(self, name: str, start: float) -> None:
+        self.totals[name] += self._now() - start
+
+    def _timed(self, name: str, method: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            start = self._now()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._add(name, start)
+        return timed
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        for owner, method in self._patched:
+            delattr(owner, method)  # the class's method shows through again
 
 
 def describe_device(device: str) -> str:
@@ -140,12 +205,30 @@ def run(args: argparse.Namespace) -> List[tuple]:
             rows.append((name, time_per_frame(
                 lambda i, s=streaming: video.forward(jobs[i], streaming=s), total,
                 args.warmup, video.reset_stream, device)))
-    return [(device, name, ms) for name, ms in rows]
+        profile = None
+        if args.profile:  # an extra, untimed streaming pass with per-module hooks
+            model = video.model
+            modules = dict(backbone=model.backbone)
+            for name, neck in model.temporal_necks.items():
+                modules[f'neck.{name}'] = (neck, ('forward', 'forward_key_frame'))
+                modules.update((f'neck.{name}.{child_name}', child)
+                               for child_name, child in neck.named_children())
+            modules['head'] = (model.head, ('predict', ))
+            modules.update((f'head.{name}', child) for name, child in model.head.named_children()
+                           if 'loss' not in name)
+            profile = ModuleProfile(modules, device)
+            video.reset_stream()
+            for index in range(total):
+                video.forward(jobs[index], streaming=True)
+            profile.remove()
+            profile = {name: seconds * 1000 / total for name, seconds in profile.totals.items()}
+    return [(device, name, ms) for name, ms in rows], profile
 
 
 def main(argv: Optional[list] = None) -> None:
     args = parse_args(argv)
-    rows = run(args)
+    install_timeout(args.timeout, 'benchmark_inference')
+    rows, profile = run(args)
     device = rows[0][0]
     baseline = rows[0][2]
     print(f'device: {describe_device(device)}')
@@ -155,6 +238,12 @@ def main(argv: Optional[list] = None) -> None:
     print('|---|---:|---:|')
     for _, name, ms in rows:
         print(f'| {name} | {ms:.1f} | {ms / baseline:.2f} |')
+    if profile:
+        print('\nper-module ms/frame of (c), untimed pass (a module includes its children):')
+        print('| module | ms/frame |')
+        print('|---|---:|')
+        for name, ms in profile.items():
+            print(f'| {name} | {ms:.1f} |')
 
 
 if __name__ == '__main__':

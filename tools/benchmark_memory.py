@@ -6,7 +6,9 @@ the current RSS (``VmRSS`` of ``/proc/self/status``), the peak RSS
 epoch, after its first iteration, in its middle and after its last iteration. Prints them
 with the growth over each epoch: from the start (includes the one-off allocations of the
 first step: optimizer state, autograd buffers, worker start-up) and from the first
-iteration on (the steady-state growth a leak would show as).
+iteration on (the steady-state growth a leak would show as). Without PoseTrack data at
+``--data-root`` (or the config's) a small synthetic set is generated in a temporary folder;
+``--timeout`` ends a stuck run with an error.
 
 Example:
     python tools/benchmark_memory.py configs/cpu/stdpose_tiny-hrnet_synthetic.py \
@@ -18,12 +20,15 @@ import os
 import os.path as osp
 import resource
 import sys
+import tempfile
 from typing import Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
+
+from stdpose_mm.utils.benchmarking import ensure_data_root, install_timeout  # noqa: E402
 
 MB = 1024.0  # /proc and getrusage report kB on Linux
 
@@ -41,6 +46,8 @@ def parse_args() -> argparse.Namespace:
                         help='default: work_dirs/benchmark_memory/<config name>')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='key=value overrides of the config (as in tools/train.py)')
+    parser.add_argument('--timeout', type=float, default=1800,
+                        help='seconds before the run fails (default: 1800)')
     return parser.parse_args()
 
 
@@ -113,23 +120,24 @@ class MemoryProbeHook(Hook):
             self._probe(runner, 'end', done)
 
 
-def build_config(args: argparse.Namespace):
+def build_config(args: argparse.Namespace, scratch: str):
     """The config with the data root, epochs and iteration cap applied, validation off."""
     from mmengine import Config
 
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    if args.data_root:
-        root = args.data_root.rstrip('/') + '/'
-        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-            if cfg.get(loader):
-                cfg[loader].dataset.data_root = root
+    root = ensure_data_root(args.data_root or cfg.train_dataloader.dataset.get('data_root'),
+                            scratch, 'benchmark_memory')
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(loader):
+            cfg[loader].dataset.data_root = root
     cfg.train_cfg.max_epochs = args.epochs
     cfg.train_cfg.val_begin = args.epochs + 1  # memory of training only
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.max_iters:
         cfg.train_dataloader.dataset.indices = args.max_iters * cfg.train_dataloader.batch_size
+    cfg.log_level = 'WARNING'  # the table only, not the Runner's config dump
     cfg.work_dir = args.work_dir or osp.join(
         'work_dirs', 'benchmark_memory', osp.splitext(osp.basename(args.config))[0])
     return cfg
@@ -137,13 +145,19 @@ def build_config(args: argparse.Namespace):
 
 def main() -> None:
     args = parse_args()
+    install_timeout(args.timeout, 'benchmark_memory')
+    with tempfile.TemporaryDirectory() as scratch:
+        run(args, scratch)
+
+
+def run(args: argparse.Namespace, scratch: str) -> None:
     from mmengine.runner import Runner
     from mmpose.utils import register_all_modules
 
     import stdpose_mm  # noqa: F401  (registers the plugin)
 
     register_all_modules()
-    cfg = build_config(args)
+    cfg = build_config(args, scratch)
     runner = Runner.from_cfg(cfg)
     records: List[Dict] = []
     runner.register_hook(MemoryProbeHook(records))

@@ -2,6 +2,8 @@
 
 Both read the same samples from the same PoseTrack-layout data with the same number of
 workers, in one run, at the paper's input size (288x384). Prints samples/s and the ratio.
+Without PoseTrack data at ``data_root`` a small synthetic set is generated in a temporary
+folder; ``--timeout`` ends a stuck run with an error.
 
 Example:
     python tools/benchmark_pipeline.py data/synthetic_posetrack --num-samples 400 --workers 2
@@ -9,14 +11,19 @@ Example:
 import argparse
 import os.path as osp
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from stdpose_mm.utils.benchmarking import ensure_data_root, install_timeout  # noqa: E402
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('data_root', help='PoseTrack-layout root (images/, annotations/)')
+    parser.add_argument('data_root', nargs='?', default=None,
+                        help='PoseTrack-layout root (images/, annotations/); default: a '
+                        'generated synthetic set')
     parser.add_argument('--ann-file', default='annotations/posetrack18_train.json')
     parser.add_argument('--num-frames', type=int, default=5)
     parser.add_argument('--num-samples', type=int, default=400)
@@ -24,6 +31,8 @@ def parse_args():
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--input-size', type=int, nargs=2, default=(288, 384),
                         metavar=('W', 'H'))
+    parser.add_argument('--timeout', type=float, default=600,
+                        help='seconds before the run fails (default: 600)')
     return parser.parse_args()
 
 
@@ -61,6 +70,13 @@ def measure(dataset, num_samples, workers, batch_size) -> float:
 
 def main():
     args = parse_args()
+    install_timeout(args.timeout, 'benchmark_pipeline')
+    with tempfile.TemporaryDirectory() as scratch:
+        args.data_root = ensure_data_root(args.data_root, scratch, 'benchmark_pipeline')
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     from mmpose.utils import register_all_modules
 
     import stdpose_mm  # noqa: F401

@@ -5,7 +5,9 @@ training only. This benchmark builds the configured model and a copy whose ``--w
 overrides remove those parts (by default: no masking, no context / pose decoders), loads the
 same weights into both, and times ``test_step`` (flip test as configured) on one val batch,
 the two models interleaved. It prints ms/batch, parameters and the largest difference
-between their heatmaps (0 when the removed parts have no effect at inference).
+between their heatmaps (0 when the removed parts have no effect at inference). Without
+PoseTrack data at ``--data-root`` (or the config's) a small synthetic set is generated in a
+temporary folder; ``--timeout`` ends a stuck run with an error.
 
 Example:
     python tools/benchmark_test_step.py configs/cpu/stdpose-combined_tiny-hrnet_synthetic.py \
@@ -15,9 +17,12 @@ import argparse
 import ast
 import os.path as osp
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from stdpose_mm.utils.benchmarking import ensure_data_root, install_timeout  # noqa: E402
 
 TRAINING_ONLY = ['model.neck.motion.mask_cubes=False', 'model.neck.motion.mask_frames=False',
                  'model.neck.motion.context_reconstruction=False',
@@ -34,11 +39,19 @@ def parse_args():
     parser.add_argument('--iters', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--timeout', type=float, default=600,
+                        help='seconds before the run fails (default: 600)')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
+    install_timeout(args.timeout, 'benchmark_test_step')
+    with tempfile.TemporaryDirectory() as scratch:
+        run(args, scratch)
+
+
+def run(args: argparse.Namespace, scratch: str) -> None:
     import torch
     from mmengine import Config
     from mmengine.dataset import pseudo_collate
@@ -54,8 +67,8 @@ def main():
         key, value = option.split('=', 1)
         stripped_cfg.merge_from_dict({key: ast.literal_eval(value)})
     dataset_cfg = cfg.val_dataloader.dataset
-    if args.data_root:
-        dataset_cfg.data_root = args.data_root.rstrip('/') + '/'
+    dataset_cfg.data_root = ensure_data_root(args.data_root or dataset_cfg.get('data_root'),
+                                             scratch, 'benchmark_test_step')
     dataset = DATASETS.build(dataset_cfg)
     batch = pseudo_collate([dataset[i % len(dataset)] for i in range(args.batch_size)])
 

@@ -6,7 +6,9 @@ Usage:
 
 With a config, the dataset of ``{split}_dataloader`` is checked (``ann_file``,
 ``data_root``, ``data_prefix['img']``, ``vid_key``, ``frame_key``; dataset wrappers are
-followed). Every json of an annotation folder is read on its own and every frame the
+followed). Every json of an annotation folder is read on its own, every person annotation
+is checked (keypoint values are finite numbers, a labelled person's box has positive width
+and height; each bad one named by file, annotation id and field) and every frame the
 annotations list is checked for existence, size and JPEG/PNG markers (``--full-decode``:
 decoded with OpenCV too). Prints the report and exits with 0 when nothing is bad, 1 when
 bad files were found (all listed), 2 on usage errors (one ``error: ...`` line on stderr).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on CPU (run through `make demo`, which sets up .venv first):
 #   1. generate the synthetic PoseTrack18-layout videos (data/synthetic_posetrack)
-#   2. train the CPU single-frame baseline and the CPU STDPose model with tools/train.py
+#   2. train the CPU single-frame baseline and the CPU headline model (STDPose + Feng & Chen,
+#      docs/architecture.md) with tools/train.py
 #   3. test each with tools/test.py (PoseTrack metric, predictions written per video)
 #   4. print each PoseTrack AP table with tools/eval_posetrack.py (as for any tracker output),
 #      overall and on occluded joints
@@ -53,9 +54,9 @@ run_model() {  # name config
     --subset occluded --out "$OUT/$name/metrics_occluded.json"
 }
 
-MODEL_CONFIG=configs/cpu/stdpose_tiny-hrnet_synthetic.py
+MODEL_CONFIG=configs/cpu/stdpose-combined_tiny-hrnet_synthetic.py
 run_model baseline configs/cpu/td-hm_tiny-hrnet_synthetic.py
-run_model stdpose "$MODEL_CONFIG"
+run_model headline "$MODEL_CONFIG"
 
 log "sparse labels: 26.7% labelled -> propagation -> pseudo-labels -> retraining"
 $PY tools/sparse_label_experiment.py --work-dir "$OUT/sparse" "${SPARSE_OPTIONS[@]}"
@@ -72,7 +73,7 @@ ids = {image['id'] for image in images if f'/{video}/' in image['file_name']}
 dets = json.load(open(f'{data}/annotations/posetrack18_val_human_detections.json'))
 json.dump([det for det in dets if det['image_id'] in ids], open(out, 'w'))
 PYEOF
-$PY tools/video_demo.py "$MODEL_CONFIG" "$(cat "$OUT/stdpose/last_checkpoint")" \
+$PY tools/video_demo.py "$MODEL_CONFIG" "$(cat "$OUT/headline/last_checkpoint")" \
   --input "$VIDEO_DIR" --bboxes "$OUT/video_detections.json" --output-root "$OUT/video" \
   --device cpu --kpt-thr 0.3 --radius 3 --thickness 2 --fps 10
 log "done: logs, checkpoints, predictions, pseudo-labels and $OUT/video/*.mp4 are in $OUT"

@@ -82,6 +82,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='labeled people per video (default: 1 3)')
     parser.add_argument('--occluder-prob', type=float, default=0.7,
                         help='probability that a video has occluders (default: 0.7)')
+    parser.add_argument('--motion-speed', type=float, default=1.0,
+                        help='time scale of all motion, in [0.25, 4] (default: 1)')
     parser.add_argument('--jpeg-quality', type=int, default=90, help='JPEG quality (default: 90)')
     parser.add_argument('--no-masks', action='store_true',
                         help='do not write the mask/ folder of ignore-region masks')
@@ -113,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             people_per_video=tuple(args.people),
             occluder_prob=args.occluder_prob,
             jpeg_quality=args.jpeg_quality,
-            write_masks=not args.no_masks)
+            write_masks=not args.no_masks,
+            motion_speed=args.motion_speed)
     except ValueError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2

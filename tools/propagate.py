@@ -11,11 +11,15 @@ CONFIG / CHECKPOINT: a pose propagation model (``configs/stdpose_propagation_*.p
 dataset). ``--ann`` (default: the config's training ``ann_file``) holds the videos; the
 labelled frames are the config's training sparse-label setting (``label_stride``,
 ``labeled_ratio`` or ``labeled_frames``) unless given here. Every other frame listed in the
-annotations gets the poses of every track on its nearest labelled frames (both sides, fused)
+annotations gets the poses of every track on its nearest labelled frames (both sides: the
+bidirectional model uses both at once, the one-sided model is run from each and fused)
 in PoseTrack json (``track_id``, ``keypoints``, per-joint ``scores``, ``bbox``), which
 ``PoseTrackVideoDataset(pseudo_label_file=...)`` reads. The file is written atomically;
 finished videos are kept in ``PSEUDO.json.partial`` so that ``--resume`` continues a killed
-run. ``--eval`` prints the PoseTrack AP of the pseudo-labels against the hidden labels.
+run (refused if that run used another method, checkpoint or label rule, which the file
+records). ``--eval`` prints the PoseTrack AP of the pseudo-labels against the hidden labels:
+overall, on occluded joints and by distance to the nearest label. The work is
+:func:`stdpose_mm.apis.propagate_from_config`; this tool parses the arguments.
 """
 import argparse
 import os.path as osp
@@ -52,100 +56,44 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from mmengine.config import Config
     from tqdm import tqdm
 
     import stdpose_mm  # noqa: F401
-    from stdpose_mm.apis.propagation import (
-        ModelPropagator,
-        PropagationOutputExists,
-        evaluate_pseudo_labels,
-        plan_propagation,
-        run_baseline,
-        write_pseudo_labels,
-    )
-    from stdpose_mm.datasets import PoseTrackVideoDataset
-    from stdpose_mm.datasets.posetrack_annotations import (
-        load_json,
-        load_video_annotations,
-        select_labeled_frames,
-    )
-    from stdpose_mm.evaluation.functional import POSETRACK18_CATEGORY
+    from stdpose_mm.apis import PropagationOutputExists, propagate_from_config
+    from stdpose_mm.evaluation.functional import format_ap_table
+    from stdpose_mm.utils.atomic_io import atomic_write_bytes
 
-    cfg = Config.fromfile(args.config)
-    train_set = cfg.train_dataloader.dataset
-    while 'dataset' in train_set:  # dataset wrappers
-        train_set = train_set.dataset
-    data_root = args.data_root if args.data_root is not None else train_set.get('data_root', '')
-    ann_file = args.ann or osp.join(data_root, train_set.ann_file)
     label_rule = dict(labeled_ratio=args.labeled_ratio, label_stride=args.label_stride,
                       labeled_frames=args.labeled_frames)
-    if all(value is None for value in label_rule.values()):
-        label_rule = {key: train_set.get(key) for key in label_rule}
-    if isinstance(label_rule['labeled_frames'], str):
-        label_rule['labeled_frames'] = load_json(label_rule['labeled_frames'])
-
-    metainfo = PoseTrackVideoDataset._load_metainfo(train_set.get('metainfo'))
-    videos = load_video_annotations(ann_file, metainfo['num_keypoints'],
-                                    vid_key=train_set.get('vid_key', 'vid_id'),
-                                    frame_key=train_set.get('frame_key'))
-    labeled = select_labeled_frames(videos, **label_rule)
-    targets = plan_propagation(videos, labeled, args.max_distance)
-    by_video = {}
-    for target in targets:
-        by_video.setdefault(target.vid_id, []).append(target)
-    num_labeled = sum(len(v) for v in labeled.values())
-    print(f'{ann_file}: {len(videos)} videos, {num_labeled} labelled frames, '
-          f'{len(targets)} frames to propagate ({args.method})')
-
-    bar = tqdm(total=len(targets), unit='frame', desc='propagate')
-    if args.method == 'model':
-        from mmpose.apis import init_model
-
-        model = init_model(cfg, args.checkpoint, device=args.device)
-        test_set = cfg.test_dataloader.dataset
-        img_prefix = osp.join(data_root, train_set.get('data_prefix', {}).get('img', ''))
-        propagator = ModelPropagator(
-            model, test_set.pipeline, metainfo, img_prefix,
-            num_frames=len(train_set.get('frame_indices', (-2, -1, 0, 1, 2))),
-            batch_size=args.batch_size, num_workers=args.num_workers)
-
-        def video_results(vid_id):
-            return propagator(videos, by_video[vid_id], progress=bar.update)
-    else:
-        def video_results(vid_id):
-            for result in run_baseline(args.method, by_video[vid_id]):
-                bar.update(1)
-                yield result
+    bar = tqdm(unit='frame', desc='propagate')
     try:
-        content = write_pseudo_labels(args.out, video_results, sorted(by_video),
-                                      categories=[POSETRACK18_CATEGORY], resume=args.resume,
-                                      overwrite=args.overwrite)
+        result = propagate_from_config(
+            args.config, args.out, checkpoint=args.checkpoint, method=args.method,
+            ann_file=args.ann, data_root=args.data_root, label_rule=label_rule,
+            max_distance=args.max_distance, batch_size=args.batch_size,
+            num_workers=args.num_workers, device=args.device, resume=args.resume,
+            overwrite=args.overwrite, evaluate=args.eval, progress=bar.update)
     except PropagationOutputExists as err:
         bar.close()
         print(f'error: {err}', file=sys.stderr)
         sys.exit(2)
     bar.close()
-    print(f'wrote {args.out}: {len(content["annotations"])} propagated poses on '
-          f'{len(content["images"])} frames')
     if args.eval:
         import json
 
-        from stdpose_mm.evaluation.functional import format_ap_table
-
-        results = {}
-        for subset in (None, 'occluded'):
-            try:
-                result = evaluate_pseudo_labels(ann_file, content, subset)
-            except ValueError as err:  # no occluded flags in these annotations
-                print(f'({subset}: {err})')
-                continue
-            results[subset or 'all'] = result
-            print(f'pseudo-label AP vs hidden labels{" (" + subset + ")" if subset else ""}:')
-            print(format_ap_table(result))
+        metrics = result['metrics']
+        for subset in ('all', 'occluded'):
+            if subset in metrics:
+                print('pseudo-label AP vs hidden labels'
+                      f'{" (occluded joints)" if subset == "occluded" else ""}:')
+                print(format_ap_table(metrics[subset]))
+        for distance, tables in metrics['by_distance'].items():
+            print(f'distance {distance} to the nearest label ({tables["num_frames"]} frames): '
+                  + ', '.join(f'{subset} {tables[subset]["Total"]:.1f} AP'
+                              for subset in ('all', 'occluded') if subset in tables))
         if args.eval_out:
-            with open(args.eval_out, 'w') as f:
-                json.dump(results, f, indent=1, default=float)
+            atomic_write_bytes(json.dumps(metrics, indent=1, default=float).encode(),
+                               args.eval_out)
 
 
 if __name__ == '__main__':

@@ -1,20 +1,32 @@
-"""The sparse-label experiment end to end: propagate 26.7% of the labels, retrain, compare.
+"""The sparse-label experiment end to end: propagate the labels, retrain, compare.
 
-On the 30-frame synthetic set with every 4th training frame labelled (8 / 30 = 26.7%, the
-STDPose setting), through the standard tools:
+Through the standard tools, on synthetic PoseTrack sets of 30-frame videos:
 
-1. train the pose propagation model (``configs/cpu/stdpose-propagation_tiny-hrnet_synthetic.py``)
-   and test it (AP of poses propagated between val frames);
-2. ``tools/propagate.py`` with (a) ``copy`` of the nearest labelled pose, (b) linear
-   ``interpolate``-ion and (c) the ``model``; each is scored against the hidden labels of
-   the unlabelled training frames (PoseTrack AP);
-3. train and test the estimator on the labels alone, on labels + the model's pseudo-labels
-   and on 100% labels (``configs/sparse/``).
+1. for each set (``synthetic``: smooth motion; ``fast``: 3x faster motion and more
+   occluders) and each protocol (every 4th frame labelled: 8 / 30 = 26.7%, STDPose's
+   fraction; every 7th: PoseWarper's protocol), train the propagation models: the
+   one-sided model of issue 7 (``configs/cpu/stdpose-propagation_tiny-hrnet_synthetic.py``)
+   and the bidirectional one (``configs/cpu/stdpose-bipropagation_tiny-hrnet_synthetic.py``);
+2. ``tools/propagate.py --eval`` with (a) ``copy``, (b) ``interpolate``, (c) the one-sided
+   model, (d) the bidirectional model (trained on labelled and hidden targets: the distances
+   of use) and (e) the bidirectional model trained on labelled targets only, scored against
+   the hidden labels of the *val* videos under the same label rule (no propagator trained on
+   them): PoseTrack AP overall, on occluded joints and by distance to the nearest label;
+3. write the training pseudo-labels of ``--pseudo-methods`` and retrain an estimator
+   (``--retrain-model single-frame`` or ``temporal``, the headline STDPose + Feng & Chen
+   model; ``configs/sparse/``) on the labels alone (per epoch and, with ``--equal-iters``,
+   for as many iterations as 100% labels), on labels + each method's pseudo-labels and on
+   100% labels, for each seed. (d)'s pseudo-labels come from a propagator supervised by the
+   hidden training labels, so that row spends more than the labelled fraction; (e)'s do not.
 
-Prints both tables (markdown) and writes them to ``WORK_DIR/table.md``.
+Prints the tables (markdown) and writes them to ``WORK_DIR/table.md``. The default is the
+quick demo (``synthetic``, every 4th frame, single-frame retraining, one seed);
+``--full`` is issue 15's experiment (both sets, both protocols, all five propagators, the
+temporal model retrained with 3 seeds on (d)'s and (e)'s pseudo-labels, equal iterations).
 
 Example:
     python tools/sparse_label_experiment.py --work-dir work_dirs/sparse
+    python tools/sparse_label_experiment.py --work-dir work_dirs/sparse_full --full
 """
 import argparse
 import json
@@ -24,38 +36,88 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 TOOLS_DIR = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, TOOLS_DIR)
 
 from run_ablation import REPO_ROOT, overrides, run, test_metrics  # noqa: E402
 
-PROPAGATION_CONFIG = 'configs/cpu/stdpose-propagation_tiny-hrnet_synthetic.py'
-ESTIMATOR_CONFIGS = {
-    '26.7% labels': 'configs/sparse/td-hm_tiny-hrnet_synthetic-sparse_labels.py',
-    '26.7% labels + pseudo-labels': 'configs/sparse/td-hm_tiny-hrnet_synthetic-sparse_pseudo.py',
-    '100% labels': 'configs/sparse/td-hm_tiny-hrnet_synthetic-sparse_full.py',
+ONESIDED_CONFIG = 'configs/cpu/stdpose-propagation_tiny-hrnet_synthetic.py'
+BIDIRECTIONAL_CONFIG = 'configs/cpu/stdpose-bipropagation_tiny-hrnet_synthetic.py'
+# name -> (row label, propagation model config or None for a baseline, --cfg-options)
+PROPAGATORS = {
+    'copy': ('(a) copy nearest labelled pose', None, []),
+    'interpolate': ('(b) linear interpolation', None, []),
+    'onesided': ('(c) one-sided model (issue 7)', ONESIDED_CONFIG, []),
+    'bidirectional': ('(d) bidirectional model', BIDIRECTIONAL_CONFIG, []),
+    'bidirectional-labelled': (
+        '(e) bidirectional model, labelled targets only', BIDIRECTIONAL_CONFIG,
+        ['train_dataloader.dataset.propagation_triples.hidden_targets=False']),
 }
-METHODS = {'copy': '(a) copy nearest labelled pose',
-           'interpolate': '(b) linear interpolation',
-           'model': '(c) propagation model'}
-COLUMNS = ['Head', 'Shoulder', 'Elbow', 'Wrist', 'Hip', 'Knee', 'Ankle', 'Total']
+DEFAULT_METHODS = ['copy', 'interpolate', 'bidirectional']
+# name -> generator arguments (besides sizes); the data folder is <data-dir>/<folder>
+SETS = {
+    'synthetic': ('synthetic_sparse', ['--seed', '0']),
+    'fast': ('synthetic_sparse_fast', ['--seed', '1', '--motion-speed', '3.0',
+                                       '--occluder-prob', '0.9']),
+}
+PROTOCOLS = {4: 'every 4th frame labelled (26.7%, STDPose)',
+             7: "every 7th frame labelled (PoseWarper's protocol)"}
+ESTIMATOR_CONFIGS = {
+    'single-frame': 'configs/sparse/td-hm_tiny-hrnet_synthetic-sparse_{}.py',
+    'temporal': 'configs/sparse/stdpose-combined_tiny-hrnet_synthetic-sparse_{}.py',
+}
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/sparse')
-    parser.add_argument('--data-root', default='data/synthetic_sparse')
+    parser.add_argument('--data-dir', default='data', help='where the sets are (generated)')
+    parser.add_argument('--full', action='store_true',
+                        help="issue 15's experiment: --sets synthetic fast --protocols 4 7 "
+                        '--methods (all) --retrain-model temporal --seeds 0 1 2 --equal-iters '
+                        '--pseudo-methods bidirectional bidirectional-labelled')
+    parser.add_argument('--sets', nargs='+', choices=sorted(SETS), default=['synthetic'])
+    parser.add_argument('--protocols', nargs='+', type=int, choices=sorted(PROTOCOLS),
+                        default=[4])
+    parser.add_argument('--methods', nargs='+', choices=list(PROPAGATORS),
+                        default=DEFAULT_METHODS)
+    parser.add_argument('--retrain-model', choices=sorted(ESTIMATOR_CONFIGS),
+                        default='single-frame')
+    parser.add_argument('--retrain-protocol', type=int, default=4,
+                        help='label stride of the retraining (on the first set)')
+    parser.add_argument('--pseudo-methods', nargs='+', choices=list(PROPAGATORS),
+                        default=['bidirectional'],
+                        help='propagators whose pseudo-labels the estimator retrains on')
+    parser.add_argument('--no-retrain', action='store_true', help='propagation tables only')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
+    parser.add_argument('--equal-iters', action='store_true',
+                        help='also train "labels alone" for as many iterations as 100%%')
+    parser.add_argument('--videos', nargs=2, type=int, default=[32, 4], metavar=('TRAIN', 'VAL'))
+    parser.add_argument('--frames', type=int, default=30)
     parser.add_argument('--propagation-epochs', type=int, default=None,
-                        help="propagation model epochs (default: the config's)")
+                        help="propagation model epochs (default: the configs')")
     parser.add_argument('--estimator-epochs', type=int, default=None,
                         help="estimator epochs (default: the configs')")
+    parser.add_argument('--train-samples', type=int, default=None,
+                        help='smoke runs: train on this many samples, one batch per epoch')
+    parser.add_argument('--cfg-options', nargs='*', default=[],
+                        help='more --cfg-options for every training and test run')
+    parser.add_argument('--num-workers', type=int, default=2, help='for tools/propagate.py')
     parser.add_argument('--skip-done', action='store_true', help='reuse finished steps')
-    return parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.full:
+        args.sets, args.protocols, args.methods = ['synthetic', 'fast'], [4, 7], list(PROPAGATORS)
+        args.retrain_model, args.seeds, args.equal_iters = 'temporal', [0, 1, 2], True
+        args.pseudo_methods = ['bidirectional', 'bidirectional-labelled']
+    return args
 
 
 def train_and_test(config, work_dir, options, skip_done):
     metrics_file = osp.join(work_dir, 'test_metrics.json')
     if not (skip_done and osp.isfile(metrics_file)):
+        os.makedirs(osp.dirname(osp.abspath(work_dir)), exist_ok=True)
         start = time.time()
         run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
              '--cfg-options', *options], f'{work_dir}.train.log')
@@ -65,74 +127,186 @@ def train_and_test(config, work_dir, options, skip_done):
         run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir',
              osp.join(work_dir, 'test'), '--cfg-options', *options], f'{work_dir}.test.log')
         with open(metrics_file, 'w') as f:
-            json.dump(dict(test_metrics(f'{work_dir}.test.log'), train_minutes=minutes), f)
+            json.dump(dict(test_metrics(f'{work_dir}.test.log'), train_minutes=minutes,
+                           checkpoint=checkpoint), f)
     with open(metrics_file) as f:
         return json.load(f)
 
 
-def main():
-    args = parse_args()
-    os.makedirs(args.work_dir, exist_ok=True)
-    data_root = args.data_root.rstrip('/') + '/'
+def ensure_set(args, name):
+    folder, generator_args = SETS[name]
+    data_root = osp.join(args.data_dir, folder).rstrip('/') + '/'
     if not osp.isfile(osp.join(REPO_ROOT, data_root, 'annotations/posetrack18_val.json')):
-        print(f'generating the 30-frame synthetic set in {data_root}', flush=True)
+        print(f'generating the {name} set in {data_root}', flush=True)
         subprocess.run([sys.executable, 'tools/make_synthetic_posetrack.py', data_root,
-                        '--train-videos', '32', '--val-videos', '4', '--frames', '30',
-                        '--label-stride', '1', '--seed', '0', '--quiet'],
+                        '--train-videos', str(args.videos[0]), '--val-videos',
+                        str(args.videos[1]), '--frames', str(args.frames),
+                        '--label-stride', '1', '--quiet', *generator_args],
                        cwd=REPO_ROOT, check=True)
+    return data_root
 
-    # 1. the propagation model
-    propagation_dir = osp.join(args.work_dir, 'propagation')
-    propagation = train_and_test(PROPAGATION_CONFIG, propagation_dir,
-                                 overrides(data_root, args.propagation_epochs), args.skip_done)
-    print(f'propagation model, val pairs: {propagation["Total AP"]:.1f} AP', flush=True)
-    with open(osp.join(propagation_dir, 'last_checkpoint')) as f:
-        checkpoint = f.read().strip()
 
-    # 2. pseudo-labels by each method, scored on the hidden training labels
-    pseudo_ap = {}
-    for method in METHODS:
-        out = osp.join(args.work_dir, f'pseudo_{method}.json')
-        ap_file = osp.join(args.work_dir, f'pseudo_{method}_ap.json')
+def run_options(args, data_root, epochs, seed=None):
+    options = overrides(data_root, epochs) + list(args.cfg_options)
+    if args.train_samples:
+        options += [f'train_dataloader.dataset.indices={args.train_samples}',
+                    f'train_dataloader.batch_size={args.train_samples}']
+    if seed is not None:
+        options.append(f'randomness.seed={seed}')
+    return options
+
+
+def propagation_options(method, stride):
+    loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    if method == 'onesided':  # labelled pairs up to one gap apart
+        return [f'train_dataloader.dataset.label_stride={stride}'] + [
+            f'{loader}.dataset.propagation_pairs.max_distance={stride}' for loader in loaders]
+    return [f'{loader}.dataset.label_stride={stride}' for loader in loaders]
+
+
+def propagate(args, set_name, data_root, stride):
+    """Train the models of one set and protocol; AP of every method on the val videos.
+
+    Returns:
+        dict: ``method -> metrics`` (val hidden labels) with ``pseudo_file``, the training
+        pseudo-labels, for the methods of ``--pseudo-methods``.
+    """
+    work_dir = osp.join(args.work_dir, set_name, f'stride{stride}')
+    os.makedirs(work_dir, exist_ok=True)
+    val_ann = osp.join(data_root, 'annotations', 'posetrack18_val.json')
+    results = {}
+    for method in args.methods:
+        _, config, method_options = PROPAGATORS[method]
+        checkpoint = '-'
+        if config is not None:
+            trained = train_and_test(
+                config, osp.join(work_dir, method),
+                run_options(args, data_root, args.propagation_epochs) +
+                propagation_options(method, stride) + method_options, args.skip_done)
+            checkpoint = trained['checkpoint']
+        common = [config or BIDIRECTIONAL_CONFIG, checkpoint, '--method',
+                  'model' if config else 'copy' if method == 'copy' else 'interpolate',
+                  '--overwrite', '--data-root', data_root, '--label-stride', str(stride),
+                  '--num-workers', str(args.num_workers), '--eval']
+        ap_file = osp.join(work_dir, f'val_{method}_ap.json')
         if not (args.skip_done and osp.isfile(ap_file)):
-            run([sys.executable, 'tools/propagate.py', PROPAGATION_CONFIG,
-                 checkpoint if method == 'model' else '-', '--method', method, '--out', out,
-                 '--overwrite', '--data-root', data_root, '--eval', '--eval-out', ap_file],
-                osp.join(args.work_dir, f'pseudo_{method}.log'))
+            run([sys.executable, 'tools/propagate.py', *common, '--ann', val_ann, '--out',
+                 osp.join(work_dir, f'val_{method}.json'), '--eval-out', ap_file],
+                osp.join(work_dir, f'val_{method}.log'))
         with open(ap_file) as f:
-            pseudo_ap[method] = json.load(f)
-        print(f'pseudo-labels ({method}): {pseudo_ap[method]["all"]["Total"]:.1f} AP',
-              flush=True)
+            results[method] = json.load(f)
+        if method in args.pseudo_methods:  # the training pseudo-labels for retraining
+            out = osp.join(work_dir, f'pseudo_{method}.json')
+            train_ap = osp.join(work_dir, f'pseudo_{method}_ap.json')
+            if not (args.skip_done and osp.isfile(train_ap)):
+                run([sys.executable, 'tools/propagate.py', *common, '--out', out,
+                     '--eval-out', train_ap], osp.join(work_dir, f'pseudo_{method}.log'))
+            results[method]['pseudo_file'] = out
+        print(f'{set_name}, every {stride}th: {method} {results[method]["all"]["Total"]:.1f} AP '
+              '(val hidden labels)', flush=True)
+    return results
 
-    # 3. the estimator on labels alone, + pseudo-labels, 100%
-    estimation = {}
-    for name, config in ESTIMATOR_CONFIGS.items():
-        options = overrides(data_root, args.estimator_epochs)
-        if 'pseudo' in config:
-            options.append('train_dataloader.dataset.pseudo_label_file=' +
-                           osp.join(args.work_dir, 'pseudo_model.json'))
-        work_dir = osp.join(args.work_dir, osp.splitext(osp.basename(config))[0])
-        estimation[name] = train_and_test(config, work_dir, options, args.skip_done)
-        print(f'estimator, {name}: {estimation[name]["Total AP"]:.1f} AP', flush=True)
 
-    lines = ['Propagation accuracy on the unlabelled training frames (their hidden labels), '
-             'PoseTrack AP:', '',
-             '| propagator | ' + ' | '.join(COLUMNS) + ' | Total (occluded joints) |',
-             '|---|' + '---:|' * (len(COLUMNS) + 1)]
-    for method, label in METHODS.items():
-        result = pseudo_ap[method]
+def propagation_table(set_name, stride, results):
+    distances = sorted({int(d) for r in results.values() for d in r['by_distance']})
+    lines = [f'Propagated-pose AP on the hidden labels of the val videos, {set_name} set, '
+             f'{PROTOCOLS[stride]} (by distance to the nearest label: all joints / occluded '
+             'joints):', '',
+             '| propagator | Total | Total (occluded joints) | ' +
+             ' | '.join(f'd={d}' for d in distances) + ' |',
+             '|---|---:|---:|' + '---:|' * len(distances)]
+    for method, result in results.items():
+        cells = []
+        for d in distances:
+            tables = result['by_distance'].get(str(d), {})
+            cells.append(' / '.join(f'{tables[s]["Total"]:.1f}' for s in ('all', 'occluded')
+                                    if s in tables) or '-')
         occluded = result.get('occluded', {}).get('Total', float('nan'))
-        lines.append(f'| {label} | ' + ' | '.join(f'{result["all"][c]:.1f}' for c in COLUMNS)
-                     + f' | {occluded:.1f} |')
-    lines += ['', f'Propagation model on val pairs (1-4 frames apart): '
-              f'{propagation["Total AP"]:.1f} AP', '',
-              'Estimation on val (single-frame estimator), PoseTrack AP:', '',
-              '| training labels | Total | Total (occluded joints) | train min |',
-              '|---|---:|---:|---:|']
-    for name, metrics in estimation.items():
-        lines.append(f'| {name} | {metrics["Total AP"]:.1f} | '
-                     f'{metrics.get("Total AP_occluded", float("nan")):.1f} | '
-                     f'{metrics["train_minutes"]:.1f} |')
+        lines.append(f'| {PROPAGATORS[method][0]} | {result["all"]["Total"]:.1f} | '
+                     f'{occluded:.1f} | ' + ' | '.join(cells) + ' |')
+    frames = {d: next((r['by_distance'][str(d)]['num_frames'] for r in results.values()
+                       if str(d) in r['by_distance']), 0) for d in distances}
+    lines += ['', 'Frames per distance: ' + ', '.join(f'd={d}: {n}' for d, n in
+                                                       frames.items()), '']
+    return lines
+
+
+def label_fraction(data_root, stride):
+    """Annotated / labelled training frames (the iteration factor of "labels alone")."""
+    from stdpose_mm.datasets.posetrack_annotations import (
+        load_video_annotations,
+        select_labeled_frames,
+    )
+    videos = load_video_annotations(
+        osp.join(REPO_ROOT, data_root, 'annotations/posetrack18_train.json'), 17)
+    labelled = select_labeled_frames(videos, label_stride=stride)
+    return (sum(len(v.frames) for v in videos.values()) /
+            max(1, sum(len(v) for v in labelled.values())))
+
+
+def retrain(args, data_root, stride, pseudo_files):
+    """The estimator on labels alone, + pseudo-labels, 100% labels, for every seed."""
+    template = ESTIMATOR_CONFIGS[args.retrain_model]
+    epochs = args.estimator_epochs
+    if epochs is None:
+        from mmengine.config import Config
+        epochs = Config.fromfile(osp.join(REPO_ROOT, template.format('labels'))
+                                 ).train_cfg.max_epochs
+    factor = label_fraction(data_root, stride)
+    name = f'{100 / factor:.1f}% labels'
+    rows = {name: ('labels', epochs, [])}
+    if args.equal_iters:
+        rows[f'{name}, equal iterations'] = ('labels', int(round(epochs * factor)), [])
+    for method in args.pseudo_methods:
+        rows[f'{name} + pseudo-labels {PROPAGATORS[method][0]}'] = (
+            f'pseudo-{method}', epochs, [])
+    rows['100% labels'] = ('full', epochs, [])
+    for row, (kind, row_epochs, runs) in rows.items():
+        for seed in args.seeds:
+            options = run_options(args, data_root, row_epochs, seed)
+            if kind != 'full':
+                options.append(f'train_dataloader.dataset.label_stride={stride}')
+            if kind.startswith('pseudo'):
+                options.append('train_dataloader.dataset.pseudo_label_file=' +
+                               pseudo_files[kind[len('pseudo-'):]])
+            work_dir = osp.join(args.work_dir, 'retrain', args.retrain_model,
+                                f'{kind}_e{row_epochs}_seed{seed}')
+            runs.append(train_and_test(template.format(kind.split('-')[0]), work_dir, options,
+                                       args.skip_done))
+            print(f'{row}, seed {seed}: {runs[-1]["Total AP"]:.1f} AP', flush=True)
+    lines = [f'Estimation on val ({args.retrain_model} estimator, {PROTOCOLS[stride]}), '
+             f'PoseTrack AP, mean +- std over seeds {args.seeds}:', '',
+             '| training labels | epochs | Total | Total (occluded joints) | train min |',
+             '|---|---:|---:|---:|---:|']
+    for row, (_, row_epochs, runs) in rows.items():
+        def stat(key):
+            values = np.array([r.get(key, np.nan) for r in runs], float)
+            return f'{values.mean():.1f} +- {values.std():.1f}' if len(values) > 1 \
+                else f'{values[0]:.1f}'
+        lines.append(f'| {row} | {row_epochs} | {stat("Total AP")} | '
+                     f'{stat("Total AP_occluded")} | {stat("train_minutes")} |')
+    return lines
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.makedirs(args.work_dir, exist_ok=True)
+    lines, pseudo_files = [], {}
+    for set_name in args.sets:
+        data_root = ensure_set(args, set_name)
+        for stride in args.protocols:
+            results = propagate(args, set_name, data_root, stride)
+            lines += propagation_table(set_name, stride, results)
+            pseudo_files[(set_name, stride)] = {m: r['pseudo_file'] for m, r in results.items()
+                                                if 'pseudo_file' in r}
+    if not args.no_retrain:
+        set_name = args.sets[0]
+        files = pseudo_files.get((set_name, args.retrain_protocol), {})
+        missing = [m for m in args.pseudo_methods if m not in files]
+        if missing:
+            raise SystemExit(f'--retrain-protocol {args.retrain_protocol} / --pseudo-methods '
+                             f'{missing} need that protocol and these --methods run')
+        lines += retrain(args, ensure_set(args, set_name), args.retrain_protocol, files)
     table = '\n'.join(lines)
     print(table)
     with open(osp.join(args.work_dir, 'table.md'), 'w') as f:

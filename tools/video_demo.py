@@ -19,6 +19,9 @@ rtmdet_m_8xb32-100e_coco-obj365-person-235e8209.pth --det-cat-id 0
 
 (or the PoseTrack literature's released detections as ``--bboxes``).
 
+An input that gives no frames (a missing path, a 0-byte or undecodable video, a folder
+without images) is one ``error: ...`` line naming it and exit code 1, before any model loads.
+
 A centred 5-frame model answers each frame 2 frames late (results are flushed at the end of
 the input); ``--causal`` uses past frames only (no delay, for live input; a model trained
 centred loses accuracy that way).
@@ -38,7 +41,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='video pose model config')
-    parser.add_argument('checkpoint', help="its checkpoint ('none': random weights)")
+    parser.add_argument('checkpoint', help="its checkpoint ('none': random weights); a file "
+                        'that does not fill the model is refused')
     parser.add_argument('--input', required=True,
                         help="video file, folder of frames, or 'webcam:<id>'")
     parser.add_argument('--det-config', default=None, help='MMDetection config')
@@ -65,14 +69,12 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
 
 def count_input_frames(source: str) -> Optional[int]:
     """Frames of a video file or image folder, for the progress bar (None for a camera)."""
-    import mimetypes
-    import os
-
     import cv2
 
+    from stdpose_mm.apis.inferencers import list_frame_files
+
     if osp.isdir(source):
-        return sum((mimetypes.guess_type(name)[0] or '').startswith('image')
-                   for name in os.listdir(source))
+        return len(list_frame_files(source))
     if osp.isfile(source):
         capture = cv2.VideoCapture(source)
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -89,18 +91,28 @@ def main(argv: Optional[list] = None) -> None:
     from tqdm import tqdm
 
     from stdpose_mm.apis import VideoPoseInferencer
+    from stdpose_mm.apis.inferencers import VideoInputError, check_video_input
+    from stdpose_mm.engine.run_checks import CheckpointMismatchError
+    from stdpose_mm.utils.checkpoint import TruncatedCheckpointError, UnsafeCheckpointError
 
-    inferencer = VideoPoseInferencer(
-        args.config,
-        None if args.checkpoint.lower() == 'none' else args.checkpoint,
-        device=args.device,
-        det_model=args.det_config if args.det_config else 'whole_image',
-        det_weights=args.det_checkpoint,
-        det_cat_ids=args.det_cat_id,
-        causal=args.causal,
-        streaming=not args.no_streaming,
-        tracking_thr=args.tracking_thr,
-        fps=args.fps)
+    try:  # before the models load: a bad input fails at once
+        check_video_input(args.input)
+    except VideoInputError as err:
+        raise SystemExit(f'error: {err}') from None
+    try:
+        inferencer = VideoPoseInferencer(
+            args.config,
+            None if args.checkpoint.lower() == 'none' else args.checkpoint,
+            device=args.device,
+            det_model=args.det_config if args.det_config else 'whole_image',
+            det_weights=args.det_checkpoint,
+            det_cat_ids=args.det_cat_id,
+            causal=args.causal,
+            streaming=not args.no_streaming,
+            tracking_thr=args.tracking_thr,
+            fps=args.fps)
+    except (CheckpointMismatchError, TruncatedCheckpointError, UnsafeCheckpointError) as err:
+        raise SystemExit(f'error: {err}') from None
     results = inferencer(
         args.input,
         bboxes=args.bboxes,
@@ -113,8 +125,14 @@ def main(argv: Optional[list] = None) -> None:
         draw_bbox=args.draw_bbox,
         vis_out_dir=args.output_root,
         pred_out_dir=args.output_root)
-    for _ in tqdm(results, total=count_input_frames(args.input), unit='frame'):
-        pass
+    num_frames = 0
+    try:
+        for _ in tqdm(results, total=count_input_frames(args.input), unit='frame'):
+            num_frames += 1
+    except VideoInputError as err:
+        raise SystemExit(f'error: {err}') from None
+    if not num_frames:
+        raise SystemExit(f'error: no frame of the input {args.input} could be read')
     if args.output_root:
         name = osp.splitext(inferencer.video_info['name'])[0] \
             if inferencer._video_input else 'frames'

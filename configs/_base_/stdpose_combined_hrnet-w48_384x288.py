@@ -1,9 +1,13 @@
-# The product's combined model at the paper size (HRNet-W48, 384x288, 5 frames): STDPose's
-# Dynamic-Aware Mask -> Feng & Chen's Multi-Level Semantic Motion Encoder (MLSME, masked
-# reconstruction in training) -> Feng & Chen's Spatial-Motion Mutual Learning (SMML) head.
-# STDPose's SpatioTemporalEncoder and aggregation head are not in the chain: the DAM-weighted
-# per-frame features feed the motion encoder directly.
-# Leaf configs set the data paths, as for ./stdpose_hrnet-w48_384x288.py.
+# The product's headline model at the paper size (HRNet-W48, 384x288, 5 frames), both papers
+# in one chain (docs/architecture.md):
+#   STDPose's Dynamic-Aware Mask (per-frame heatmaps, residual masks; COCO head loads here)
+#   -> STDPose's SpatioTemporalEncoder (TFF features, TKS synthesised heatmaps)
+#   -> Feng & Chen's Multi-Level Semantic Motion Encoder (MLSME; masked reconstruction on a
+#      second pass in training only, the pose path never sees a mask)
+#   -> Feng & Chen's Spatial-Motion Mutual Learning head (SMML), whose spatial stream is the
+#      key frame + TFF features and whose output corrects the TKS heatmaps (STDPose's
+#      aggregation role).
+# Leaf configs (../stdpose_hrnet_pt17/18/21.py) set the data paths.
 _base_ = ['./stdpose_hrnet-w48_384x288.py']
 
 # ---- numbers from Feng & Chen ----
@@ -32,7 +36,6 @@ smml_num_decoder_convs = 2
 
 model = dict(
     neck=dict(
-        encoder=None,
         motion=dict(
             type='SemanticMotionEncoder',
             in_channels={{_base_.backbone_channels}},
@@ -58,6 +61,8 @@ model = dict(
         in_channels={{_base_.backbone_channels}},
         out_channels=17,
         motion_channels=motion_channels,
+        temporal_channels={{_base_.backbone_channels}},  # TFF output width (= C)
+        synth_residual=True,  # corrects TKS's heatmaps, as STDPose's aggregation head
         embed_dims=smml_embed_dims,
         num_heads=smml_num_heads,
         num_layers=smml_num_layers,

@@ -1,5 +1,6 @@
 # STDPose (Jiao et al., AAAI 2025) on HRNet-W48, 384x288, 5 frames, PoseTrack layout.
-# Leaf configs (stdpose_hrnet_pt17/18/21.py) set the data paths.
+# STDPose alone; the headline configs (../stdpose_hrnet_pt17/18/21.py) add Feng & Chen on top
+# (./stdpose_combined_hrnet-w48_384x288.py). Leaf configs set the data paths.
 _base_ = ['./default_runtime.py']
 
 # ---- numbers from the paper (and its predecessor DCPose where STDPose is silent) ----
@@ -22,8 +23,9 @@ param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=20, milestones=[10, 15], gamma=0.1, by_epoch=True)
 ]
 auto_scale_lr = dict(base_batch_size=256)
-# The backbone starts from MMPose's COCO HRNet-W48 (as DCPose starts from COCO); the video
-# necks and head have no counterpart there and start from their own init (non-strict load).
+# The backbone starts from MMPose's COCO HRNet-W48 (as DCPose starts from COCO) and the COCO
+# head's final layer becomes the DAM's per-frame heatmap layer (VideoTopdownPoseEstimator's
+# load hook); the other video layers have no counterpart there and keep their own init.
 load_from = ('https://download.openmmlab.com/mmpose/v1/body_2d_keypoint/topdown_heatmap/coco/'
              'td-hm_hrnet-w48_8xb32-210e_coco-384x288-c161b7de_20220915.pth')
 

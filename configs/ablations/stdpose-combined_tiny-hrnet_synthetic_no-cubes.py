@@ -1,4 +1,4 @@
-# Ablation: the CPU combined model (DAM -> MLSME -> SMML) with the motion encoder's
+# Ablation: the CPU headline model (DAM -> TFF+TKS -> MLSME -> SMML) with the motion encoder's
 # tube (cube) masking switched off (no cube mask token).
 _base_ = ['../cpu/stdpose-combined_tiny-hrnet_synthetic.py']
 

@@ -3,7 +3,7 @@
 _base_ = ['../stdpose_hrnet_pt18.py']
 
 model = dict(
-    neck=dict(dam=None, encoder=None),
+    neck=dict(dam=None, encoder=None, motion=None),
     head=dict(
         _delete_=True,
         type='DCPoseHead',

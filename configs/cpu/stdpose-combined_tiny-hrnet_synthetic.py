@@ -1,6 +1,7 @@
-# CPU combined model on the synthetic set: DAM -> semantic motion encoder (MLSME) -> mutual-
-# learning head (SMML), i.e. ../_base_/stdpose_combined_hrnet-w48_384x288.py on the CPU
-# STDPose setting (tiny HRNet, 128x96 input, 32x24 heatmaps) with smaller transformers.
+# CPU headline model on the synthetic set: DAM -> STDPose encoder (TFF + TKS) -> semantic
+# motion encoder (MLSME) -> mutual-learning head (SMML), i.e.
+# ../_base_/stdpose_combined_hrnet-w48_384x288.py on the CPU STDPose setting (tiny HRNet,
+# 128x96 input, 32x24 heatmaps) with smaller transformers.
 # python tools/train.py configs/cpu/stdpose-combined_tiny-hrnet_synthetic.py
 _base_ = ['./stdpose_tiny-hrnet_synthetic.py']
 
@@ -21,7 +22,6 @@ cpu_attn_stride = 2  # 768 queries attend to 16x12 = 192 pooled tokens
 
 model = dict(
     neck=dict(
-        encoder=None,
         motion=dict(
             type='SemanticMotionEncoder',
             in_channels={{_base_.tiny_hrnet_channels}},
@@ -47,6 +47,8 @@ model = dict(
         in_channels={{_base_.tiny_hrnet_channels}},
         out_channels=17,
         motion_channels=cpu_embed_dims,
+        temporal_channels={{_base_.tiny_hrnet_channels}},
+        synth_residual=True,
         embed_dims=cpu_embed_dims,
         num_heads=cpu_num_heads,
         num_layers=smml_num_layers,

@@ -6,6 +6,9 @@ in one pass:
 
 * annotation files: each json of a folder is read on its own (a malformed one does not
   hide the next), with the same parser and checks as the dataset;
+* person annotations: keypoint values that are not finite numbers, and zero-size or
+  negative boxes of labelled people (:func:`~.posetrack_annotations.annotation_problem`),
+  each named by file, annotation id and field;
 * frames: existence, size > 0 and the format's start/end markers (JPEG ``FF D8`` ... ``FF
   D9``, PNG signature ... ``IEND``). These catch empty, overwritten and truncated files
   without decoding; ``full_decode=True`` additionally decodes each frame with OpenCV (slow,
@@ -62,6 +65,8 @@ class DatasetReport:
     Attributes:
         bad_annotation_files (list): ``(path, reason)`` of every malformed annotation file.
         bad_frames (list): ``(path, reason)`` of every missing or corrupt frame.
+        bad_annotations (list): ``(path, reason)`` of every unusable person annotation
+            (the reason names the annotation id and the field).
         num_annotation_files (int): Annotation files checked.
         num_frames (int): Frame files checked.
         elapsed (float): Seconds the check took.
@@ -75,11 +80,13 @@ class DatasetReport:
     num_frames: int = 0
     elapsed: float = 0.0
     missing_unlisted: List[str] = field(default_factory=list)
+    bad_annotations: List[BadFile] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when no annotation file and no frame is bad."""
-        return not self.bad_annotation_files and not self.bad_frames
+        """True when no annotation file, person annotation or frame is bad."""
+        return not self.bad_annotation_files and not self.bad_frames \
+            and not self.bad_annotations
 
     @property
     def num_bad(self) -> int:
@@ -94,8 +101,12 @@ class DatasetReport:
         """
         summary = (f'checked {self.num_annotation_files} annotation file(s) and '
                    f'{self.num_frames} frame(s) in {self.elapsed:.2f} s: ')
-        lines = [summary + ('no bad file' if self.ok else f'{self.num_bad} bad file(s)')]
+        found = [f'{self.num_bad} bad file(s)'] if self.num_bad else []
+        if self.bad_annotations:
+            found.append(f'{len(self.bad_annotations)} bad annotation(s)')
+        lines = [summary + (', '.join(found) if found else 'no bad file')]
         for title, entries in (('malformed annotation files', self.bad_annotation_files),
+                               ('unusable person annotations', self.bad_annotations),
                                ('missing or corrupt frames', self.bad_frames)):
             if entries:
                 lines.append(f'{title} ({len(entries)}):')
@@ -210,7 +221,8 @@ def check_frame_files(paths: Iterable[str],
 def load_annotation_files(ann_file: str,
                           num_keypoints: int,
                           vid_key: str = 'vid_id',
-                          frame_key: Optional[str] = None
+                          frame_key: Optional[str] = None,
+                          bad_annotations: Optional[List[BadFile]] = None
                           ) -> Tuple[Dict[str, VideoIndex], List[BadFile], int]:
     """Read each json of ``ann_file`` on its own, collecting the malformed ones.
 
@@ -222,6 +234,9 @@ def load_annotation_files(ann_file: str,
         num_keypoints (int): Expected keypoints per person.
         vid_key (str): Image field with the video id.
         frame_key (str, optional): Image field with the frame number.
+        bad_annotations (list, optional): Collects unusable person annotations as
+            ``(path, reason)`` and leaves them out (see :func:`load_video_annotations`);
+            None: such an annotation makes its file malformed.
 
     Returns:
         tuple: ``(videos, bad_files, num_files)``: the videos of the good files, the
@@ -236,7 +251,10 @@ def load_annotation_files(ann_file: str,
     bad_files: List[BadFile] = []
     for path in files:
         try:
-            file_videos = load_video_annotations(path, num_keypoints, vid_key, frame_key)
+            file_bad: List[BadFile] = []
+            file_videos = load_video_annotations(
+                path, num_keypoints, vid_key, frame_key,
+                None if bad_annotations is None else file_bad)
         except (PoseTrackAnnotationError, OSError) as err:
             # The messages start with the path already; keep only the reason.
             reason = str(err)
@@ -244,6 +262,8 @@ def load_annotation_files(ann_file: str,
                 reason = reason[len(path) + 2:]
             bad_files.append((path, reason))
             continue
+        if bad_annotations is not None:
+            bad_annotations.extend(file_bad)
         for vid_id, video in file_videos.items():
             if vid_id in videos:
                 _merge_video(videos[vid_id], video)
@@ -284,7 +304,8 @@ def check_posetrack_dataset(ann_file: str,
                             include_unlisted: bool = False,
                             workers: int = DEFAULT_WORKERS,
                             progress: bool = False) -> DatasetReport:
-    """Find every malformed annotation file and every missing or corrupt frame.
+    """Find every malformed annotation file, unusable person annotation (non-numeric
+    keypoints, zero-size or negative boxes) and missing or corrupt frame.
 
     Paths join as in MMEngine datasets: a relative ``ann_file`` / ``img_prefix`` is taken
     under ``data_root``, and a frame's path is ``img_prefix`` + its ``file_name``.
@@ -316,9 +337,11 @@ def check_posetrack_dataset(ann_file: str,
         ann_file = osp.join(data_root, ann_file)
     if data_root and not osp.isabs(img_prefix):
         img_prefix = osp.join(data_root, img_prefix)
+    bad_annotations: List[BadFile] = []
     videos, bad_files, num_files = load_annotation_files(ann_file, num_keypoints, vid_key,
-                                                         frame_key)
-    report = DatasetReport(bad_annotation_files=bad_files, num_annotation_files=num_files)
+                                                         frame_key, bad_annotations)
+    report = DatasetReport(bad_annotation_files=bad_files, num_annotation_files=num_files,
+                           bad_annotations=bad_annotations)
     if check_images:
         listed = listed_frame_paths(videos, img_prefix)
         paths = listed + (_unlisted_frame_paths(videos, img_prefix) if include_unlisted else [])

@@ -8,7 +8,7 @@ import os
 import os.path as osp
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -112,10 +112,52 @@ def _file_pattern(file_name: str) -> str:
     return osp.join(directory, base[:match.start(1)] + '{:0%dd}' % digits + match.group(2))
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def annotation_problem(ann: dict) -> Optional[str]:
+    """Why a person annotation's values cannot be used, or None when they can.
+
+    Checked (after the structure: ``keypoints`` is a list of the right length):
+
+    * every ``keypoints`` value is a finite number (not a string, bool, NaN or inf);
+    * a person with at least one labelled joint (third value > 0), i.e. one that becomes a
+      sample or supervises one, has a ``bbox`` of 4 finite numbers ``x, y, w, h`` with
+      ``w > 0`` and ``h > 0``: a zero-size box gives a crop scale of 0 (every target at the
+      crop's corner) and a negative one all-zero target weights. A person without ``bbox``
+      is never a sample, as before.
+
+    Args:
+        ann (dict): One element of a file's ``annotations`` with a ``keypoints`` list.
+
+    Returns:
+        str | None: ``'annotation <id> field "<field>" ...'`` or None.
+    """
+    ident = f'annotation {ann.get("id")}'
+    keypoints = ann['keypoints']
+    for index, value in enumerate(keypoints):
+        if not _is_number(value) or not np.isfinite(value):
+            return (f'{ident} field "keypoints" value #{index} is {value!r}, not a finite '
+                    'number')
+    if 'bbox' not in ann or not any(v > 0 for v in keypoints[2::3]):
+        return None
+    bbox = ann['bbox']
+    if not isinstance(bbox, list) or len(bbox) < 4 \
+            or not all(_is_number(v) and np.isfinite(v) for v in bbox[:4]):
+        return f'{ident} field "bbox" is {bbox!r}, expected 4 finite numbers x, y, w, h'
+    if bbox[2] <= 0 or bbox[3] <= 0:
+        return (f'{ident} field "bbox" {bbox!r} has width {bbox[2]} and height {bbox[3]}; '
+                'both must be > 0')
+    return None
+
+
 def load_video_annotations(ann_file: str,
                            num_keypoints: int,
                            vid_key: str = 'vid_id',
-                           frame_key: Optional[str] = None) -> Dict[str, VideoIndex]:
+                           frame_key: Optional[str] = None,
+                           bad_annotations: Optional[List[Tuple[str, str]]] = None
+                           ) -> Dict[str, VideoIndex]:
     """Read a merged json or a folder of per-video jsons into per-video indexes.
 
     Args:
@@ -125,13 +167,18 @@ def load_video_annotations(ann_file: str,
         vid_key (str): Image field holding the video id. Defaults to ``'vid_id'``.
         frame_key (str, optional): Image field holding the frame number; by default it is
             parsed from the end of ``file_name``.
+        bad_annotations (list, optional): Where a person annotation whose values are
+            unusable (:func:`annotation_problem`: a non-numeric keypoint, a zero-size or
+            negative box) goes as ``(path, reason)``; it is then left out. None (default):
+            such an annotation raises.
 
     Returns:
         dict: video id -> :class:`VideoIndex`.
 
     Raises:
-        PoseTrackAnnotationError: Malformed json or a field missing or of the wrong size,
-            with the file and the field named.
+        PoseTrackAnnotationError: Malformed json, a field missing or of the wrong size, or
+            (without ``bad_annotations``) an unusable annotation, with the file, the
+            annotation id and the field named.
     """
     videos: Dict[str, VideoIndex] = {}
     for path in _json_files(ann_file):
@@ -179,6 +226,12 @@ def load_video_annotations(ann_file: str,
                 raise PoseTrackAnnotationError(
                     f'{path}: annotation {ann.get("id")} field "keypoints" has {length} values, '
                     f'expected {num_keypoints * 3} ({num_keypoints} keypoints x 3)')
+            problem = annotation_problem(ann)
+            if problem is not None:
+                if bad_annotations is None:
+                    raise PoseTrackAnnotationError(f'{path}: {problem}')
+                bad_annotations.append((path, problem))
+                continue
             frame.annotations.append(ann)
     for video in videos.values():
         video.first_frame = 1 if 0 not in video.frames and 1 in video.frames else 0

@@ -19,6 +19,12 @@ from .posetrack_annotations import (
     load_video_annotations,
     select_labeled_frames,
 )
+from .propagation_samples import (
+    nearest_labelled,
+    neighbour_fields,
+    pair_window_offsets,
+    window_frame_numbers,
+)
 from .transforms.loading import FrameReadError
 
 
@@ -42,9 +48,12 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
     ``labeled_frames`` choose which annotated frames training may see
     (:func:`select_labeled_frames`). The annotations of the other frames are dropped while
     loading, so neither key frames nor support frames can leak them. A pseudo-label file
-    (same layout, per-joint ``scores``) fills frames that are hidden or unlabelled; joints
-    scored below ``pseudo_label_score_thr`` are dropped and the rest are weighted by
-    ``pseudo_label_weight``.
+    (same layout, per-joint ``scores``, see :func:`carry_confidence` for what a score
+    means) fills frames that are hidden or unlabelled; joints scored below
+    ``pseudo_label_score_thr`` are dropped (a warning gives how many, so a threshold never
+    empties a method's output silently) and the rest are kept with visibility
+    ``pseudo_label_weight``, which scales their loss (``GenerateVideoTarget`` encodes the
+    joint and multiplies its weight: a weight below 0.5 does not switch it off).
 
     Args:
         ann_file (str): Annotation json or folder of per-video jsons.
@@ -69,26 +78,48 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             source with its pose in ``frame_keypoints[0]`` and the key frame is the last
             (``key_frame_index = T - 1``); ``source_offset`` gives the signed distance.
             The person's crop box is the source's (``bbox``), as at inference where the
-            target's box is unknown. In test mode the source is drawn by a generator
+            target's box is unknown; a source without a box is never drawn (the target's
+            box is never used). In test mode the source is drawn by a generator
             seeded with the sample index (the same pairs on every evaluation).
             Samples whose person has no labelled source in range are left out.
+        propagation_triples (dict, optional): Yield samples of the bidirectional
+            propagation model instead: ``dict(max_distance=8, one_sided_prob=0.1,
+            hidden_targets=False)``. The key frame is a *target* whose label supervises
+            only; its window is ``frame_indices`` around it (as at inference); its inputs
+            are the person's poses on the nearest labelled frame before and after it
+            (within ``max_distance``), their real distances and the interpolated pose and
+            box (:func:`neighbour_fields`): ``neighbour_keypoints`` ...,
+            ``prior_keypoints`` ..., ``bbox``. Targets are the labelled frames (their
+            labelled neighbours are at the gaps the label rule produces, e.g. +-4 frames
+            with ``label_stride=4``), plus, with ``hidden_targets=True``, the annotated
+            frames the label rule hides (their neighbours are at exactly the distances
+            of use, 1..stride-1; their labels are then spent on supervising the
+            propagator, which the caller must allow). ``one_sided_prob`` (training only)
+            drops one side of a two-sided sample, as at the video ends. The target's own
+            label and box are never inputs.
         vid_key (str): Image field with the video id.
         frame_key (str, optional): Image field with the frame number (default: parsed
             from ``file_name``).
-        bad_data (str): What to do with malformed annotation files and missing or corrupt
-            frames. ``'error'`` (default): while loading, a fast pre-check
-            (:mod:`stdpose_mm.datasets.dataset_check`) reads every annotation file and
-            checks every frame the samples' windows name (existence, size, JPEG/PNG
+        bad_data (str): What to do with malformed annotation files, unusable person
+            annotations and missing or corrupt frames. ``'error'`` (default): while
+            loading, a fast pre-check (:mod:`stdpose_mm.datasets.dataset_check`) reads
+            every annotation file, checks every person annotation (keypoint values are
+            finite numbers; a labelled person's ``bbox`` has positive width and height)
+            and every frame the samples' windows name (existence, size, JPEG/PNG
             markers; frames the annotations do not list may be missing, as before), and
-            raises :class:`BadDataError` listing every bad file before training starts.
-            ``'skip'``: the same pre-check, then a malformed per-video json (``ann_file`` a
-            folder) is left out with its videos, samples whose key frame is bad are left
-            out, and bad (or missing unlisted) support frames are replaced by the nearest
-            readable frame of the window (``LoadVideoFrames``), their labels unused; a
-            frame that still fails to read at run time skips its sample (training only;
-            MMEngine fetches another). Each bad file is logged once (once per dataloader
-            worker at run time). A malformed single (merged) json is an error in every
-            mode. ``'off'``: no pre-check.
+            raises :class:`BadDataError` listing every bad file and annotation (file,
+            annotation id, field) before training starts. ``'skip'``: the same
+            pre-check, then a malformed per-video json (``ann_file`` a folder) is left out
+            with its videos, an unusable person annotation is left out, samples whose key
+            frame is bad are left out, and bad (or missing unlisted) support frames are
+            replaced by the nearest readable frame of the window (``LoadVideoFrames``),
+            their labels unused. Each is logged once. A malformed single (merged) json is
+            an error in every mode. ``'off'``: no pre-check (an unusable person
+            annotation still raises while loading). In every mode a frame that exists but
+            fails to read at run time (e.g. a JPEG whose markers are fine but whose body
+            does not decode) skips its sample in training and is replaced by the nearest readable
+            frame in val/test, logged once per file and process with the running count
+            (:meth:`prepare_data`).
         **kwargs: Passed to :class:`mmpose.datasets.BaseCocoStyleDataset`
             (``data_root``, ``data_prefix``, ``pipeline``, ``test_mode``, ...).
     """
@@ -108,6 +139,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                  pseudo_label_score_thr: float = 0.0,
                  pseudo_label_weight: float = 1.0,
                  propagation_pairs: Optional[dict] = None,
+                 propagation_triples: Optional[dict] = None,
                  vid_key: str = 'vid_id',
                  frame_key: Optional[str] = None,
                  bad_data: str = 'error',
@@ -137,6 +169,18 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                                  f'got {propagation_pairs}')
             self.propagation_pairs = (min_distance, max_distance)
             self.window = (min(self.window[0], -max_distance), max(self.window[1], max_distance))
+        self.propagation_triples = None
+        if propagation_triples is not None:
+            if propagation_pairs is not None:
+                raise ValueError('give propagation_pairs or propagation_triples, not both')
+            unknown = set(propagation_triples) - {'max_distance', 'one_sided_prob',
+                                                  'hidden_targets'}
+            if unknown:
+                raise ValueError(f'propagation_triples: unknown keys {sorted(unknown)}')
+            self.propagation_triples = dict(
+                max_distance=propagation_triples.get('max_distance'),
+                one_sided_prob=float(propagation_triples.get('one_sided_prob', 0.0)),
+                hidden_targets=bool(propagation_triples.get('hidden_targets', False)))
         self.labeled_ratio = labeled_ratio
         self.label_stride = label_stride
         self.labeled_frames = labeled_frames
@@ -150,6 +194,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         self.bad_data = bad_data
         self._bad_frame_paths: frozenset = frozenset()  # marked by the 'skip' pre-check
         self._logged_bad: set = set()  # files already logged (log each once)
+        self._runtime_bad_frames: set = set()  # frames that failed to read at run time
         data_root = kwargs.get('data_root')
         if bbox_file and data_root and not osp.isabs(bbox_file) and not osp.exists(bbox_file):
             bbox_file = osp.join(data_root, bbox_file)
@@ -166,8 +211,9 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
     def load_data_list(self) -> List[dict]:
         num_keypoints = self.metainfo['num_keypoints']
         started = time.perf_counter()
-        videos, bad_annotation_files, num_files = self._load_videos(num_keypoints)
-        if self.test_mode:
+        videos, bad_annotation_files, bad_annotations, num_files = \
+            self._load_videos(num_keypoints)
+        if self.test_mode and self.propagation_triples is None:
             visible = select_labeled_frames(videos)
         else:
             labeled_frames = self.labeled_frames
@@ -193,25 +239,36 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         self.video_lengths = {vid_id: video.nframes for vid_id, video in videos.items()}
         self._warn_short_videos(videos)
 
-        if self.bbox_file:
+        if self.propagation_triples is not None:
+            if self.bbox_file:
+                raise ValueError('propagation_triples samples people from labels: set '
+                                 'bbox_file=None')
+            data_list = self._triple_samples(videos, tracks, visible)
+        elif self.bbox_file:
             data_list = self._detection_samples(videos)
         else:
             data_list = self._annotation_samples(videos, tracks, visible)
         if self.bad_data != 'off':
             data_list = self._screen_bad_data(data_list, videos, bad_annotation_files,
-                                              num_files, started)
+                                              bad_annotations, num_files, started)
         if self.propagation_pairs is not None:
             data_list = [info for info in data_list if self._source_positions(info).size]
         return data_list
 
     def _load_videos(self, num_keypoints: int
-                     ) -> Tuple[Dict[str, VideoIndex], List[Tuple[str, str]], int]:
-        """Videos, malformed annotation files ``(path, reason)``, number of files read."""
+                     ) -> Tuple[Dict[str, VideoIndex], List[Tuple[str, str]],
+                                List[Tuple[str, str]], int]:
+        """Videos, malformed annotation files ``(path, reason)``, unusable person
+        annotations ``(path, reason)`` (left out of the videos), number of files read.
+
+        With ``bad_data='off'`` an unusable person annotation raises at once.
+        """
+        bad_annotations = None if self.bad_data == 'off' else []
         if self.bad_data == 'off' or not osp.isdir(self.ann_file):
             try:
                 videos = load_video_annotations(
                     self.ann_file, num_keypoints, vid_key=self.vid_key,
-                    frame_key=self.frame_key)
+                    frame_key=self.frame_key, bad_annotations=bad_annotations)
             except PoseTrackAnnotationError as err:
                 if self.bad_data != 'skip':
                     raise
@@ -219,13 +276,15 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                     f'{err}. bad_data="skip" cannot use part of a single annotation file: '
                     'fix it, or give a folder of per-video jsons (malformed ones are then '
                     'left out)') from err
-            return videos, [], 1
+            return videos, [], bad_annotations or [], 1
         # A folder: read each json on its own, so that every malformed one is found.
-        return load_annotation_files(self.ann_file, num_keypoints, self.vid_key,
-                                     self.frame_key)
+        videos, bad_files, num_files = load_annotation_files(
+            self.ann_file, num_keypoints, self.vid_key, self.frame_key, bad_annotations)
+        return videos, bad_files, bad_annotations, num_files
 
     def _screen_bad_data(self, data_list: List[dict], videos: Dict[str, VideoIndex],
-                         bad_annotation_files: List[Tuple[str, str]], num_files: int,
+                         bad_annotation_files: List[Tuple[str, str]],
+                         bad_annotations: List[Tuple[str, str]], num_files: int,
                          started: float) -> List[dict]:
         """Pre-check every frame the samples' windows name; raise, or skip bad data."""
         prefix = self.data_prefix.get('img', '')
@@ -234,7 +293,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         paths = sorted({path for info in data_list for path in info['window_paths']})
         bad_frames, missing_unlisted = check_frame_files(paths, listed)
         report = DatasetReport(bad_annotation_files, bad_frames, num_files, len(paths),
-                               time.perf_counter() - started, missing_unlisted)
+                               time.perf_counter() - started, missing_unlisted,
+                               bad_annotations)
         name = type(self).__name__
         print_log(f'{name}: pre-check of {self.ann_file}: {report.format().splitlines()[0]}',
                   logger='current')
@@ -252,6 +312,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         for path, reason in bad_annotation_files:
             self._log_bad_once(path, f'{name}: left out malformed annotation file {path} '
                                f'and its videos ({reason})')
+        for path, reason in bad_annotations:
+            self._log_bad_once(f'{path}: {reason}', f'{name}: left out {path}: {reason}')
         bad = dict(bad_frames)
         key_uses = Counter(info['img_path'] for info in data_list if info['img_path'] in bad)
         for path, reason in bad_frames:
@@ -281,23 +343,69 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             print_log(message, logger='current', level=logging.WARNING)
 
     def prepare_data(self, idx: int):
-        """Run the pipeline; with ``bad_data='skip'`` (training) an unreadable frame
-        returns None, and MMEngine's ``__getitem__`` fetches another sample."""
-        if self.bad_data != 'skip' or self.test_mode:
-            return super().prepare_data(idx)
-        try:
-            return super().prepare_data(idx)
-        except FrameReadError as err:
-            self._log_bad_once(err.path or str(err),
-                               f'{type(self).__name__}: skipped a sample ({err})')
-            return None
+        """Run the pipeline; a frame that exists but fails to read never stops the run.
+
+        The pre-check tests frames by their markers, not by decoding them, so a frame whose
+        body is corrupt (or that changed after the pre-check) can still fail here. In every
+        ``bad_data`` mode: in training its sample is skipped (None: MMEngine's
+        ``__getitem__`` fetches another sample); in val/test, where every sample must give
+        a prediction, the frame (key frame included) is replaced by the nearest readable
+        frame of its window. Each such file is logged once per process, with the number of
+        unreadable frames met so far. A frame that does not exist is left to
+        ``LoadVideoFrames(on_missing=...)`` (and, in training with ``bad_data='skip'``,
+        skips its sample).
+        """
+        if not self.test_mode:
+            try:
+                return super().prepare_data(idx)
+            except FrameReadError as err:
+                if err.missing and self.bad_data != 'skip':
+                    raise
+                self._report_unreadable(err, 'its sample is skipped')
+                return None
+        while True:
+            data_info = self.get_data_info(idx)
+            known_bad = [path for path in data_info['frame_paths']
+                         if path in self._runtime_bad_frames]
+            if known_bad:
+                data_info['bad_frame_paths'] = list(dict.fromkeys(
+                    list(data_info.get('bad_frame_paths', ())) + known_bad))
+                data_info['replace_bad_key_frame'] = True
+            try:
+                return self.pipeline(data_info)
+            except FrameReadError as err:
+                if err.missing or err.path not in data_info['frame_paths'] \
+                        or err.path in known_bad:
+                    raise  # missing (on_missing='error'), or no readable frame left
+                self._report_unreadable(err, 'the nearest readable frame of each window '
+                                        'that needs it is used instead')
+
+    def _report_unreadable(self, err: FrameReadError, action: str) -> None:
+        """Remember a frame that failed at run time; log it once with the running count."""
+        path = err.path or str(err)
+        self._runtime_bad_frames.add(path)
+        self._log_bad_once(
+            path, f'{type(self).__name__}: unreadable frame at run time ({err}); {action}. '
+            f'{len(self._runtime_bad_frames)} unreadable frame(s) met so far in this '
+            'process (each logged once)')
+
+    @property
+    def key_frame_index(self) -> int:
+        """Position of the key frame in a sample's ``num_frames`` frames."""
+        if self.propagation_pairs is not None:
+            return self.num_frames - 1
+        if self.propagation_triples is not None:
+            return self.frame_indices.index(0)
+        return self.frame_indices.index(0)
 
     def _source_positions(self, info: dict) -> np.ndarray:
         """Window positions holding a labelled frame of the same person in pair range."""
         min_distance, max_distance = self.propagation_pairs
         distances = np.abs(info['window_numbers'] - info['frame_number'])
+        boxes = info['window_bboxes']
+        # A source without a box cannot give the crop (the target's box is never used).
         valid = (info['window_weights'] > 0) & (distances >= min_distance) & \
-            (distances <= max_distance)
+            (distances <= max_distance) & (boxes[:, 2] > boxes[:, 0])
         # Clamping repeats end frames: keep one position per distinct frame.
         _, first = np.unique(info['window_numbers'], return_index=True)
         return np.intersect1d(np.flatnonzero(valid), first)
@@ -311,7 +419,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         pseudo_videos = load_video_annotations(
             self.pseudo_label_file, num_keypoints, vid_key=self.vid_key,
             frame_key=self.frame_key)
-        added = 0
+        added = kept_joints = dropped_joints = 0
         for vid_id, pseudo_video in pseudo_videos.items():
             if vid_id not in videos:
                 raise PoseTrackAnnotationError(
@@ -329,14 +437,26 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                         raise PoseTrackAnnotationError(
                             f'{frame.ann_file}: annotation {ann.get("id")} field "scores" has '
                             f'{scores.size} values, expected {num_keypoints}')
-                    keypoints[:, 2] = (keypoints[:, 2] > 0) & \
-                        (scores >= self.pseudo_label_score_thr)
+                    labelled = keypoints[:, 2] > 0
+                    keep = labelled & (scores >= self.pseudo_label_score_thr)
+                    kept_joints += int(keep.sum())
+                    dropped_joints += int((labelled & ~keep).sum())
+                    keypoints[:, 2] = keep
                     frame_tracks[track_id] = (keypoints, self.pseudo_label_weight, ann)
                 if frame_tracks:
                     video_tracks[number] = frame_tracks
                     added += 1
         print_log(f'{type(self).__name__}: {added} pseudo-labelled frames from '
-                  f'{self.pseudo_label_file}', logger='current')
+                  f'{self.pseudo_label_file} ({kept_joints} joints, weight '
+                  f'{self.pseudo_label_weight})', logger='current')
+        if dropped_joints:
+            share = dropped_joints / (dropped_joints + kept_joints)
+            print_log(
+                f'{type(self).__name__}: pseudo_label_score_thr={self.pseudo_label_score_thr} '
+                f'dropped {dropped_joints} of {dropped_joints + kept_joints} pseudo-label '
+                f'joints ({share:.0%}) of {self.pseudo_label_file}'
+                + (': every pseudo-label joint is dropped, the file adds nothing'
+                   if not kept_joints else ''), logger='current', level=logging.WARNING)
 
     def _warn_short_videos(self, videos: Dict[str, VideoIndex]) -> None:
         span = self.window[1] - self.window[0] + 1
@@ -349,8 +469,8 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
 
     def _window(self, video: VideoIndex, key_number: int) -> Tuple[List[str], np.ndarray]:
         """Paths and frame numbers for every offset of the window, clamped to the video."""
-        offsets = np.arange(self.window[0], self.window[1] + 1)
-        numbers = np.clip(key_number + offsets, video.first_frame, video.last_frame)
+        numbers = window_frame_numbers(key_number, np.arange(self.window[0], self.window[1] + 1),
+                                       video.first_frame, video.last_frame)
         prefix = self.data_prefix.get('img', '')
         paths = [osp.join(prefix, video.file_name(int(n))) for n in numbers]
         return paths, numbers
@@ -410,6 +530,57 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                     data_list.append(info)
         return data_list
 
+    def _triple_samples(self, videos: Dict[str, VideoIndex], tracks: dict,
+                        visible: Dict[str, List[int]]) -> List[dict]:
+        """Samples of the bidirectional propagation model (``propagation_triples``)."""
+        max_distance = self.propagation_triples['max_distance']
+        data_list = []
+        for vid_id in sorted(tracks):
+            video, frame_tracks = videos[vid_id], tracks[vid_id]
+            labelled = sorted(visible.get(vid_id, ()))
+            targets = set(labelled)
+            if self.propagation_triples['hidden_targets']:
+                targets |= {n for n, frame in video.frames.items() if frame.annotations}
+            for number in sorted(targets):
+                before, after = nearest_labelled(labelled, number, max_distance)
+                for track_id, ann in sorted(group_by_track(
+                        video.frames[number].annotations).items()):
+                    keypoints = self._keypoint_array(ann)
+                    if keypoints[:, 2].max() <= 0:
+                        continue
+                    sides = [self._labelled_side(frame_tracks, side, track_id)
+                             for side in (before, after)]
+                    if sides[0] is None and sides[1] is None:
+                        continue
+                    fields = neighbour_fields(number, *sides, keypoints.shape[0])
+                    x1, y1, x2, y2 = fields['bbox'][0]
+                    info = self._sample_info(video, number, (x1, y1, x2 - x1, y2 - y1),
+                                             track_id, frame_tracks)
+                    info.update(
+                        id=ann.get('id', len(data_list)),
+                        category_id=ann.get('category_id', 1),
+                        bbox_score=np.ones(1, dtype=np.float32),
+                        keypoints=keypoints[None, :, :2].copy(),
+                        keypoints_visible=np.minimum(1, keypoints[None, :, 2]),
+                        num_keypoints=int((keypoints[:, 2] > 0).sum()),
+                        is_pseudo=False,
+                        is_hidden_target=number not in frame_tracks,
+                        neighbour_sides=sides,
+                    )
+                    data_list.append(info)
+        return data_list
+
+    @staticmethod
+    def _labelled_side(frame_tracks: dict, number: Optional[int], track_id: int):
+        """``(frame, keypoints (K, 3), bbox xywh)`` of a labelled person, or None."""
+        if number is None:
+            return None
+        entry = frame_tracks.get(number, {}).get(track_id)
+        if entry is None or entry[1] < 1 or 'bbox' not in entry[2] \
+                or entry[0][:, 2].max() <= 0:
+            return None  # not labelled there (or only pseudo-labelled), or no box
+        return (number, entry[0].copy(), np.asarray(entry[2]['bbox'][:4], np.float32))
+
     def _detection_samples(self, videos: Dict[str, VideoIndex]) -> List[dict]:
         detections = load_json(self.bbox_file)
         if not isinstance(detections, list):
@@ -456,6 +627,15 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         return data_list
 
     # ------------------------------------------------------------------ sampling
+    def _add_neighbour_fields(self, data_info: dict) -> None:
+        """Inputs of a propagation triple; training drops a side with ``one_sided_prob``."""
+        sides = list(data_info.pop('neighbour_sides'))
+        if not self.test_mode and sides[0] is not None and sides[1] is not None \
+                and np.random.rand() < self.propagation_triples['one_sided_prob']:
+            sides[np.random.randint(2)] = None
+        data_info.update(neighbour_fields(data_info['frame_number'], *sides,
+                                          self.metainfo['num_keypoints']))
+
     def sample_offsets(self) -> np.ndarray:
         """Frame offsets of one sample, sorted, containing 0 exactly once."""
         if self.frame_sampler_mode == 'fixed':
@@ -472,20 +652,20 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         if self.propagation_pairs is None:
             offsets = self.sample_offsets()
             key_frame_index = int(np.flatnonzero(offsets == 0)[0])
+            if self.propagation_triples is not None:
+                self._add_neighbour_fields(data_info)
         else:
             # Evaluation draws the same source for a sample every time.
             rng = np.random.RandomState(idx) if self.test_mode else np.random
             source_position = int(rng.choice(self._source_positions(data_info)))
             source_offset = source_position + self.window[0]
             # Source first, target (offset 0) last: frames in between, in that order.
-            offsets = np.round(np.linspace(source_offset, 0, self.num_frames)).astype(np.int64)
+            offsets = pair_window_offsets(source_offset, self.num_frames)
             key_frame_index = self.num_frames - 1
             data_info['source_offset'] = int(data_info['window_numbers'][source_position] -
                                              data_info['frame_number'])
             # The crop comes from the source's box: at inference the target's is unknown.
-            source_bbox = data_info['window_bboxes'][source_position]
-            if source_bbox[2] > source_bbox[0]:
-                data_info['bbox'] = source_bbox[None].copy()
+            data_info['bbox'] = data_info['window_bboxes'][source_position][None].copy()
         positions = offsets - self.window[0]
         window_keypoints = data_info.pop('window_keypoints')[positions]
         window_weights = data_info.pop('window_weights')[positions]

@@ -19,14 +19,19 @@ MMEngine's ``last_checkpoint`` pointer file, which ``CheckpointHook`` writes wit
 ``mmengine.hooks.checkpoint_hook`` only (:func:`atomic_open`: text writes there go through a
 temporary file and ``os.replace`` on close; reads are the builtin ``open``). Not covered: the
 deprecated ``file_client_args`` path (``FileClient``'s own registry).
+
+A process killed mid-write leaves its temporary file (``.<name>.<pid>.<hex>.tmp``) behind;
+:func:`remove_stale_temp_files` deletes those whose writing process is gone
+(``SafeCheckpointHook`` runs it on the work dir when a run starts or resumes).
 """
 import builtins
 import io
 import os
 import os.path as osp
+import re
 import secrets
 from pathlib import Path
-from typing import Union
+from typing import List, Union
 
 from mmengine.fileio import LocalBackend
 
@@ -45,6 +50,63 @@ def _fsync_dir(dirname: str) -> None:
         os.close(fd)
 
 
+# The temporary file name of :func:`atomic_write_bytes`: ``.<target name>.<pid>.<8 hex>.tmp``.
+_TEMP_NAME = re.compile(r'^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<token>[0-9a-f]{8})\.tmp$')
+
+
+def _temp_path(target: str) -> str:
+    return osp.join(osp.dirname(target), f'.{osp.basename(target)}.{os.getpid()}.'
+                    f'{secrets.token_hex(4)}.tmp')
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (signal 0 probes only)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except (OverflowError, OSError):
+        return False
+    return True
+
+
+def remove_stale_temp_files(folder: Union[str, Path]) -> List[str]:
+    """Delete the temporary files of :func:`atomic_write_bytes` left by dead processes.
+
+    Only files named like its temporaries (``.<name>.<pid>.<8 hex digits>.tmp``) whose
+    ``pid`` is no running process are removed; a write in progress (its process alive,
+    this one included) is left alone. A folder that does not exist holds nothing stale.
+
+    Args:
+        folder (str | Path): The folder to clean (not recursive).
+
+    Returns:
+        list: Paths of the removed files.
+    """
+    folder = os.fspath(folder)
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    removed = []
+    for name in sorted(names):
+        match = _TEMP_NAME.match(name)
+        if match is None or _pid_alive(int(match.group('pid'))):
+            continue
+        path = osp.join(folder, name)
+        try:
+            if osp.isfile(path) and not osp.islink(path):
+                os.remove(path)
+                removed.append(path)
+        except FileNotFoundError:  # another process cleaned it first
+            continue
+    return removed
+
+
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
     """Write ``data`` to ``filepath`` so that readers see the old or the new file, never half.
 
@@ -61,8 +123,7 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
     target = osp.realpath(os.fspath(filepath))
     dirname = osp.dirname(target)
     os.makedirs(dirname, exist_ok=True)
-    tmp_path = osp.join(dirname, f'.{osp.basename(target)}.{os.getpid()}.'
-                        f'{secrets.token_hex(4)}.tmp')
+    tmp_path = _temp_path(target)
     # 0o666 through os.open honours the umask, i.e. the mode a plain open() would give
     # (mkstemp would make it 0o600); an existing file's mode is carried over below.
     fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -11,9 +11,13 @@ crafted file reach any attribute of any allowed object, so instead:
   plain dict of arrays before a checkpoint is written (:func:`encode_history_buffers`), and
   :func:`safe_load_checkpoint` turns them back into ``HistoryBuffer`` after loading.
 
-Anything else in a file is refused with :class:`UnsafeCheckpointError`, naming the file.
+Anything else in a file is refused with :class:`UnsafeCheckpointError`, naming the file
+(and never suggesting to turn ``weights_only`` off). A truncated or empty file (a copy or
+a write cut short) raises :class:`TruncatedCheckpointError`, naming the file.
 """
+import os
 import pickle
+import re
 from typing import Any, Callable, Dict, List, Optional, Union
 
 import numpy as np
@@ -24,6 +28,55 @@ HISTORY_BUFFER_KEY = '__stdpose_history_buffer__'
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """Raised when a checkpoint holds objects outside the allow-list."""
+
+
+class TruncatedCheckpointError(RuntimeError):
+    """Raised when a checkpoint file is empty or cut short; the message names the file."""
+
+
+# torch's own messages for a file that ends too early: a zip checkpoint without its
+# central directory (or with a short record), a legacy pickle that runs out of input.
+_TRUNCATED_PATTERNS = ('PytorchStreamReader failed', 'Ran out of input',
+                       'pickle data was truncated', 'unexpected EOF', 'file too short')
+
+
+_ZIP_LOCAL_HEADER = b'PK\x03\x04'
+_ZIP_END_OF_DIRECTORY = b'PK\x05\x06'
+# The end-of-central-directory record (22 bytes + a comment of up to 64 KiB) ends a zip.
+_ZIP_TAIL_BYTES = 22 + 65535
+
+
+def _zip_cut_short(filename: str) -> bool:
+    """An empty file, or a zip (torch's format) without its end-of-directory record."""
+    try:
+        size = os.path.getsize(filename)
+        if size == 0:
+            return True
+        with open(filename, 'rb') as f:
+            if f.read(4) != _ZIP_LOCAL_HEADER:
+                return False
+            f.seek(max(0, size - _ZIP_TAIL_BYTES))
+            return _ZIP_END_OF_DIRECTORY not in f.read()
+    except (OSError, TypeError):  # not a local path (a buffer, a URL): cannot tell
+        return False
+
+
+def _is_truncation(err: BaseException, filename: str) -> bool:
+    if isinstance(err, (FileNotFoundError, PermissionError, IsADirectoryError)):
+        return False
+    return isinstance(err, EOFError) or any(p in str(err) for p in _TRUNCATED_PATTERNS) \
+        or _zip_cut_short(filename)
+
+
+def _refusal_detail(message: str) -> str:
+    """What torch refused, without its advice (turning weights_only off, allow-listing)."""
+    match = re.search(r'GLOBAL\s+([\w.]+)', message)
+    if match:
+        return f'unsupported global {match.group(1)}'
+    match = re.search(r'WeightsUnpickler error:\s*([^.\n]*)', message)
+    if match and match.group(1).strip():
+        return match.group(1).strip()
+    return 'an object the safe unpickler does not allow'
 
 
 def _numpy_globals() -> List[Any]:
@@ -110,21 +163,36 @@ def safe_load_checkpoint(filename: str,
 
     Raises:
         UnsafeCheckpointError: The file holds a global outside the allow-list.
+        TruncatedCheckpointError: The file is empty or cut short.
     """
     try:
         with torch.serialization.safe_globals(safe_globals()):
             checkpoint = torch.load(filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        # torch's message is long and mentions turning weights_only off, which we never do.
-        reason = str(err).strip().splitlines()
-        detail = next((line for line in reason if 'GLOBAL' in line or 'global' in line),
-                      reason[0] if reason else repr(err))
+    except (EOFError, OSError, RuntimeError, pickle.UnpicklingError) as err:
+        # torch reports a file cut short as EOFError, RuntimeError (PytorchStreamReader,
+        # "unexpected EOF") or OSError (EINVAL), depending on where it ends.
+        if _is_truncation(err, filename):
+            size = _file_size(filename)
+            raise TruncatedCheckpointError(
+                f'checkpoint {filename!r} is truncated ({size}): the file ends before its '
+                'data does (an interrupted write or copy). Use another checkpoint (e.g. '
+                'the previous epoch_N.pth) or copy the file again.') from None
+        if not isinstance(err, pickle.UnpicklingError):
+            raise
+        # torch's message advises turning weights_only off, which we never do.
         raise UnsafeCheckpointError(
             f'refusing to load checkpoint {filename!r}: it holds an object outside the '
-            f'allow-list of stdpose_mm.utils.checkpoint ({detail.strip()}). Only load '
-            'checkpoints written by MMEngine runs with SafeCheckpointHook, or plain '
+            f'allow-list of stdpose_mm.utils.checkpoint ({_refusal_detail(str(err))}). Only '
+            'load checkpoints written by MMEngine runs with SafeCheckpointHook, or plain '
             'state dicts.') from None
     return decode_history_buffers(checkpoint)
+
+
+def _file_size(filename: str) -> str:
+    try:
+        return f'{os.path.getsize(filename)} bytes'
+    except (OSError, TypeError):
+        return 'size unknown'
 
 
 def _load_from_local(filename: str, map_location=None) -> Any:

@@ -10,9 +10,11 @@ def test_benchmark_prints_three_variants(capsys):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     tool.main(['--size', 'cpu', '--frames', '4', '--persons', '1', '--warmup', '1',
-               '--device', 'cpu'])
+               '--device', 'cpu', '--profile'])
     out = capsys.readouterr().out
     assert 'device: cpu' in out
     for variant in ('(a) single-frame HRNet', '(b) 5-frame, backbone recomputed',
                     '(c) 5-frame, streaming cache'):
         assert f'| {variant} |' in out
+    for module in ('backbone', 'neck.dam', 'neck.encoder', 'head'):  # the per-module profile
+        assert f'| {module} |' in out

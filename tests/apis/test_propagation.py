@@ -6,16 +6,19 @@ import pytest
 
 from stdpose_mm.apis.propagation import (
     LabeledPose,
-    PropagationOutputExists,
     PropagationTarget,
     copy_nearest,
     evaluate_pseudo_labels,
     fuse_sides,
     interpolate_linear,
-    partial_path,
     plan_propagation,
     propagation_json,
     run_baseline,
+)
+from stdpose_mm.apis.pseudo_label_writer import (
+    PropagationOutputExists,
+    PropagationRunMismatch,
+    partial_path,
     write_pseudo_labels,
 )
 from stdpose_mm.datasets import PoseTrackVideoDataset
@@ -66,7 +69,7 @@ def test_copy_takes_the_nearest_and_interpolation_the_line():
     copied = copy_nearest(t)[0]
     assert copied.track_id == 7
     np.testing.assert_allclose(copied.keypoints[:, 0], 10.0)
-    assert copied.scores[0] == pytest.approx(0.5)  # 1 / (1 + distance 1)
+    assert copied.scores[0] == pytest.approx(2 ** -0.25)  # carry_confidence(1)
     interpolated = interpolate_linear(t)[0]
     np.testing.assert_allclose(interpolated.keypoints[:, 0], 20.0)  # 1/4 of the way
     np.testing.assert_allclose(interpolated.bbox, [20, 0, 10, 20])
@@ -175,3 +178,107 @@ def test_dataset_trains_on_the_written_pseudo_labels(train_videos, tiny_posetrac
     for info in pseudo_infos:
         if info['is_pseudo']:
             assert info['frame_number'] not in labeled[info['vid_id']]
+
+
+def test_baseline_scores_survive_a_half_threshold():
+    """Scores mean carry_confidence for every method: d=2 is not below 0.5 (was 1/3)."""
+    t = target(4, {7: [pose(2, 10.0), pose(8, 50.0)]})
+    for propagate in (copy_nearest, interpolate_linear):
+        scores = propagate(t)[0].scores
+        np.testing.assert_allclose(scores, 2 ** -0.5, rtol=1e-6)  # 2 frames from a label
+        assert scores.min() >= 0.5
+
+
+def killed_run(out, run):
+    targets = {'a': [target(1, {0: [pose(0, 5.0)]})], 'b': [target(1, {0: [pose(0, 9.0)]})]}
+
+    def killed_in_b(vid_id):
+        if vid_id == 'b':
+            raise KeyboardInterrupt
+        return run_baseline('copy', targets[vid_id])
+
+    with pytest.raises(KeyboardInterrupt):
+        write_pseudo_labels(out, killed_in_b, ['a', 'b'], run=run)
+    return targets
+
+
+def test_resume_refuses_a_partial_of_another_run(tmp_path):
+    out = str(tmp_path / 'pseudo.json')
+    run = dict(method='model', checkpoint=dict(path='/a.pth', sha256='1'),
+               label_rule=dict(label_stride=4))
+    targets = killed_run(out, run)
+    before = open(partial_path(out)).read()
+    assert json.loads(before.splitlines()[0]) == {'run': run}  # recorded in the file
+    for change in (dict(method='interpolate'), dict(checkpoint=dict(path='/b.pth', sha256='2')),
+                   dict(label_rule=dict(label_stride=7))):
+        key = next(iter(change))
+        with pytest.raises(PropagationRunMismatch, match=key):
+            write_pseudo_labels(out, lambda v: run_baseline('copy', targets[v]), ['a', 'b'],
+                                resume=True, run=dict(run, **change))
+        assert open(partial_path(out)).read() == before and not os.path.exists(out)
+    content = write_pseudo_labels(out, lambda v: run_baseline('copy', targets[v]), ['a', 'b'],
+                                  resume=True, run=run)
+    assert len(content['images']) == 2
+
+
+def test_resume_rewrites_the_partial_atomically(tmp_path, monkeypatch):
+    """A kill while the progress file is rewritten (torn tail dropped) keeps the progress."""
+    out = str(tmp_path / 'pseudo.json')
+    run = dict(method='copy')
+    targets = killed_run(out, run)
+    with open(partial_path(out), 'a') as f:
+        f.write('{"vid_id": "b", "images": [')  # a torn line from the kill
+    before = open(partial_path(out)).read()
+    real_dumps = json.dumps
+
+    def killed_dumps(value, *args, **kwargs):
+        if isinstance(value, dict) and value.get('vid_id') == 'a':
+            raise KeyboardInterrupt  # killed while writing the finished videos back
+        return real_dumps(value, *args, **kwargs)
+
+    monkeypatch.setattr(json, 'dumps', killed_dumps)
+    with pytest.raises(KeyboardInterrupt):
+        write_pseudo_labels(out, lambda v: run_baseline('copy', targets[v]), ['a', 'b'],
+                            resume=True, run=run)
+    monkeypatch.setattr(json, 'dumps', real_dumps)
+    assert open(partial_path(out)).read() == before  # video 'a' is not lost
+
+
+@pytest.fixture(scope='module')
+def untrained_bidirectional(tmp_path_factory):
+    import torch
+    from mmengine import Config
+    from mmpose.registry import MODELS
+
+    from tests.conftest import REPO_ROOT
+
+    config = str(REPO_ROOT / 'configs/cpu/stdpose-bipropagation_tiny-hrnet_synthetic.py')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model)
+    path = tmp_path_factory.mktemp('bidirectional') / 'untrained.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return config, str(path)
+
+
+def test_propagate_from_config_untrained_model_equals_interpolation(
+        untrained_bidirectional, tiny_posetrack, tmp_path):
+    from stdpose_mm.apis import propagate_from_config
+
+    config, checkpoint = untrained_bidirectional
+    common = dict(data_root=f'{tiny_posetrack}/', label_rule=dict(label_stride=4),
+                  num_workers=0, batch_size=8, log=lambda _: None)
+    model = propagate_from_config(config, str(tmp_path / 'model.json'), checkpoint,
+                                  evaluate=True, **common)
+    interpolated = propagate_from_config(config, str(tmp_path / 'interp.json'),
+                                         method='interpolate', evaluate=True, **common)
+    pairs = list(zip(model['content']['annotations'], interpolated['content']['annotations']))
+    assert pairs and len(model['content']['annotations']) == len(pairs)
+    for a, b in pairs:
+        assert (a['image_id'], a['track_id']) == (b['image_id'], b['track_id'])
+        np.testing.assert_allclose(a['keypoints'], b['keypoints'], atol=0.02)
+        np.testing.assert_allclose(a['scores'], b['scores'], atol=1e-3)
+    metrics = model['metrics']
+    assert set(metrics['by_distance']) == {1, 2, 3}  # 8 frames, every 4th labelled
+    assert metrics['all']['Total'] == pytest.approx(interpolated['metrics']['all']['Total'])
+    record = json.loads(open(str(tmp_path / 'model.json')).read())  # written atomically
+    assert record['images']

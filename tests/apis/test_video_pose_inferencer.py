@@ -2,6 +2,7 @@
 import glob
 import json
 import os
+import re
 from pathlib import Path
 from typing import Dict, List
 
@@ -133,9 +134,35 @@ def test_streaming_equals_recompute(inferencer, video):
         np.testing.assert_allclose(cached.pred_instances.keypoint_scores,
                                    recomputed.pred_instances.keypoint_scores, atol=1e-4)
     views = 2 if inferencer.model.test_cfg.get('flip_test') else 1
-    num_crops = 2 * NUM_FRAMES
-    assert outputs[True][1] == views * num_crops  # backbone once per crop
-    assert outputs[False][1] == views * num_crops * 5  # T times per crop
+    # The GT boxes move every frame: each window cuts its distinct frames with its key box.
+    clamped = [len(set(min(max(k + o, 0), NUM_FRAMES - 1) for o in range(-2, 3)))
+               for k in range(NUM_FRAMES)]
+    assert outputs[True][1] == views * 2 * sum(clamped)  # each distinct crop once
+    assert outputs[False][1] == views * 2 * NUM_FRAMES * 5  # T crops per window
+
+
+def test_streaming_runs_the_backbone_once_per_crop_when_boxes_hold(inferencer, video):
+    """A person whose box does not change: every crop serves all T windows."""
+    frames = sorted(glob.glob(video['frames_dir'] + '/*.jpg'))
+    boxes = [np.array([[10., 10, 90, 140], [100., 10, 180, 140]])] * len(frames)
+    calls = []
+    hook = inferencer.model.backbone.register_forward_hook(
+        lambda module, args, out: calls.append(args[0].shape[0]))
+    try:
+        outputs = {}
+        for streaming in (True, False):
+            calls.clear()
+            outputs[streaming] = list(inferencer(frames, bboxes=boxes, streaming=streaming,
+                                                 return_datasamples=True)), sum(calls)
+    finally:
+        hook.remove()
+    views = 2 if inferencer.model.test_cfg.get('flip_test') else 1
+    assert outputs[True][1] == views * 2 * NUM_FRAMES  # one backbone pass per crop
+    assert outputs[False][1] == views * 2 * NUM_FRAMES * 5
+    for cached, recomputed in zip(outputs[True][0], outputs[False][0]):
+        np.testing.assert_allclose(cached['predictions'][0].pred_instances.keypoints,
+                                   recomputed['predictions'][0].pred_instances.keypoints,
+                                   atol=1e-4)
 
 
 def test_video_features_match_the_model(inferencer):
@@ -287,7 +314,6 @@ def test_spread_frame_offsets_stream_like_recompute(video):
     assert inferencer.delay() == 4
     outputs = [list(inferencer(video['frames_dir'], bboxes=video['dets'], streaming=streaming,
                                return_datasamples=True)) for streaming in (True, False)]
-    assert inferencer.cache.capacity == 9
     for cached, recomputed in zip(*outputs):
         np.testing.assert_allclose(cached['predictions'][0].pred_instances.keypoints,
                                    recomputed['predictions'][0].pred_instances.keypoints,
@@ -297,3 +323,58 @@ def test_spread_frame_offsets_stream_like_recompute(video):
 def test_rejects_single_frame_models():
     with pytest.raises(TypeError, match='VideoTopdownPoseEstimator'):
         VideoPoseInferencer(SINGLE_FRAME_CONFIG, device='cpu', det_model='whole_image')
+
+
+def make_bad_inputs(root: Path) -> Dict[str, str]:
+    """Inputs that give no frames: name -> path (the path need not exist)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / 'empty.mp4').write_bytes(b'')
+    (root / 'garbage.mp4').write_bytes(np.random.default_rng(0).bytes(4096))
+    (root / 'no_images').mkdir(exist_ok=True)
+    (root / 'no_images' / 'README').write_text('not a frame')
+    return dict(zero_bytes=str(root / 'empty.mp4'), undecodable=str(root / 'garbage.mp4'),
+                empty_folder=str(root / 'no_images'), missing=str(root / 'missing.mp4'))
+
+
+@pytest.mark.parametrize('case', ['zero_bytes', 'undecodable', 'empty_folder', 'missing'])
+def test_inputs_without_frames_raise_naming_the_path(inferencer, tmp_path, case):
+    from mmpose.apis import MMPoseInferencer
+
+    from stdpose_mm.apis.inferencers import VideoInputError
+
+    path = make_bad_inputs(tmp_path)[case]
+    with pytest.raises(VideoInputError, match=re.escape(path)):
+        list(inferencer(path))
+    facade = MMPoseInferencer.__new__(MMPoseInferencer)  # MMPose's own __call__, our model
+    facade.inferencer, facade.show_progress = inferencer, False
+    with pytest.raises(VideoInputError, match=re.escape(path)):
+        list(facade(path))
+
+
+def test_folder_with_other_files_reads_its_images(inferencer, video, tmp_path):
+    frames = tmp_path / 'frames'
+    frames.mkdir()
+    for path in sorted(glob.glob(video['frames_dir'] + '/*.jpg'))[:3]:
+        (frames / os.path.basename(path)).write_bytes(Path(path).read_bytes())
+    (frames / 'README').write_text('not a frame')  # MMPose's listing fails on this name
+    results = list(inferencer(str(frames)))
+    assert len(results) == 3 and inferencer.video_info['name'] == 'frames.mp4'
+
+
+def test_frame_detections_of_several_videos_stay_apart(tmp_path):
+    """A val detections json covers every video: a frame gets its own video's boxes."""
+    entries = [dict(image_id=11000010000, bbox=[0, 0, 10, 10], score=0.9, category_id=1),
+               dict(image_id=11000020000, bbox=[5, 5, 10, 10], score=0.8, category_id=1),
+               dict(image_name='images/val/a/000000.jpg', bbox=[1, 1, 1, 1], score=0.7),
+               dict(image_name='images/val/b/000000.jpg', bbox=[2, 2, 2, 2], score=0.6)]
+    path = tmp_path / 'dets.json'
+    path.write_text(json.dumps(entries[:2]))
+    dets = FrameDetections(str(path))
+    np.testing.assert_allclose(dets(0, '/data/images/val/100002_synthetic/000000.jpg'),
+                               [[5, 5, 15, 15, 0.8]])
+    np.testing.assert_allclose(dets(0, '/data/100001_x/000000.jpg'), [[0, 0, 10, 10, 0.9]])
+    with pytest.raises(ValueError, match=re.escape('/data/clip/000000.jpg')):
+        dets(0, '/data/clip/000000.jpg')  # which video? never silently both
+    path.write_text(json.dumps(entries[2:]))
+    np.testing.assert_allclose(FrameDetections(str(path))(0, '/data/b/000000.jpg'),
+                               [[2, 2, 4, 4, 0.6]])

@@ -183,3 +183,122 @@ def test_cli_lists_bad_files_and_exit_codes(bad_set, tiny_posetrack):
     usage = run_tool('--ann-file', str(tiny_posetrack / 'absent'))
     assert usage.returncode == 2
     assert usage.stderr.startswith('error:') and len(usage.stderr.splitlines()) == 1
+
+
+# ---------------------------------------------------------------- issue 14
+class BadAnnotationSet:
+    """A copy of the tiny set whose first train video has a zero-size box, a negative box
+    and a non-numeric keypoint on three labelled people."""
+
+    def __init__(self, src: Path, dst: Path) -> None:
+        import json
+
+        self.root = Path(shutil.copytree(src, dst))
+        self.ann_dir = self.root / 'annotations' / 'train'
+        self.ann_file = str(sorted(self.ann_dir.glob('*.json'))[0])
+        data = json.loads(Path(self.ann_file).read_text())
+        labelled = [ann for ann in data['annotations'] if max(ann['keypoints'][2::3]) > 0]
+        zero, negative, strings = labelled[0], labelled[1], labelled[2]
+        zero['bbox'] = zero['bbox'][:2] + [0, 0]
+        negative['bbox'] = negative['bbox'][:2] + [-40.0, 80.0]
+        strings['keypoints'][3] = 'x'
+        self.bad_ids = {zero['id']: 'bbox', negative['id']: 'bbox', strings['id']: 'keypoints'}
+        Path(self.ann_file).write_text(json.dumps(data))
+        merged = self.root / 'annotations' / 'posetrack18_train.json'
+        merged_data = json.loads(merged.read_text())
+        by_id = {ann['id']: ann for ann in data['annotations']}
+        merged_data['annotations'] = [by_id.get(ann['id'], ann)
+                                      for ann in merged_data['annotations']]
+        merged.write_text(json.dumps(merged_data))
+        self.merged = str(merged)
+
+    def dataset(self, ann_file=None, **kwargs) -> PoseTrackVideoDataset:
+        kwargs.setdefault('pipeline', [])
+        return PoseTrackVideoDataset(ann_file=ann_file or str(self.ann_dir),
+                                     data_prefix=dict(img=str(self.root) + '/'), **kwargs)
+
+
+@pytest.fixture
+def bad_annotation_set(tiny_posetrack, tmp_path) -> BadAnnotationSet:
+    return BadAnnotationSet(tiny_posetrack, tmp_path / 'bad_annotations')
+
+
+def _assert_names_each_bad_annotation(text: str, bad: BadAnnotationSet) -> None:
+    for ann_id, field_name in bad.bad_ids.items():
+        line = next((line for line in text.splitlines() if f'annotation {ann_id} ' in line),
+                    None)
+        assert line is not None, (ann_id, text)
+        assert f'field "{field_name}"' in line and bad.ann_file in line, line
+
+
+def test_precheck_reports_bad_boxes_and_non_numeric_keypoints(bad_annotation_set):
+    """Issue 14 (2, 3): zero-size / negative boxes and keypoint strings, by file, id, field."""
+    bad = bad_annotation_set
+    report = check_posetrack_dataset(str(bad.ann_dir), img_prefix=str(bad.root) + '/')
+    assert not report.ok and len(report.bad_annotations) == 3
+    assert {path for path, _ in report.bad_annotations} == {bad.ann_file}
+    _assert_names_each_bad_annotation(report.format(), bad)
+    assert '3 bad annotation(s)' in report.format().splitlines()[0]
+    result = run_tool('--ann-file', str(bad.ann_dir), '--img-prefix', str(bad.root))
+    assert result.returncode == 1, result.stdout + result.stderr
+    _assert_names_each_bad_annotation(result.stdout, bad)
+
+
+@pytest.mark.parametrize('merged', [False, True])
+def test_bad_annotations_refused_or_skipped(bad_annotation_set, log_messages, merged):
+    """'error' names file, annotation id and field; 'skip' leaves out just those people."""
+    bad = bad_annotation_set
+    ann_file = bad.merged if merged else None
+    with pytest.raises(BadDataError) as info:
+        bad.dataset(ann_file)
+    message = str(info.value)
+    for ann_id, field_name in bad.bad_ids.items():
+        assert f'annotation {ann_id} field "{field_name}"' in message
+    dataset = bad.dataset(ann_file, bad_data='skip')
+    ids = {dataset.get_data_info(i)['id'] for i in range(len(dataset))}
+    assert not ids & set(bad.bad_ids) and len(ids) > 0
+    for info_ in (dataset.get_data_info(i) for i in range(len(dataset))):
+        assert info_['bbox'][0, 2] > info_['bbox'][0, 0] and info_['bbox'][0, 3] > \
+            info_['bbox'][0, 1]
+    for ann_id in bad.bad_ids:
+        logged = [msg for msg, _ in log_messages if f'annotation {ann_id} ' in msg]
+        assert len(logged) == 1, (ann_id, log_messages)
+    with pytest.raises(PoseTrackAnnotationError, match='annotation .* field'):
+        bad.dataset(ann_file, bad_data='off')  # no pre-check, still never trained on
+
+
+def _corrupt_jpeg_body(path: str) -> None:
+    """Keep the JPEG's start and end markers, replace everything between by garbage."""
+    content = Path(path).read_bytes()
+    garbage = bytes((i * 37 + 11) % 256 for i in range(len(content) - 4))
+    Path(path).write_bytes(content[:2] + garbage.replace(b'\xff', b'\x00') + b'\xff\xd9')
+
+
+def test_corrupt_jpeg_body_never_stops_a_run(tiny_posetrack, tmp_path, log_messages):
+    """Issue 14 (9): markers fine, body corrupt: the pre-check passes; at run time the
+    sample is skipped in training (default 'error' mode) and the frame replaced in test."""
+    root = Path(shutil.copytree(tiny_posetrack, tmp_path / 'corrupt_body'))
+    kwargs = dict(ann_file=str(root / 'annotations' / 'train'), pipeline=VIDEO_PIPELINE,
+                  data_prefix=dict(img=str(root) + '/'))
+    dataset = PoseTrackVideoDataset(**kwargs)
+    broken = dataset.get_data_info(2)['img_path']
+    _corrupt_jpeg_body(broken)
+    assert check_frame_file(broken) is None  # the fast pre-check cannot see it
+    assert check_frame_file(broken, full_decode=True) is not None
+    dataset = PoseTrackVideoDataset(**kwargs)  # 'error' mode: the pre-check passes
+    uses = [i for i in range(len(dataset))
+            if broken in dataset.get_data_info(i)['frame_paths']]
+    for _ in range(2):
+        for index in uses:
+            sample = dataset[index]  # skipped: MMEngine fetched another sample
+            assert broken not in sample['data_samples'].metainfo['frame_paths']
+    reports = [msg for msg, _ in log_messages if broken in msg]
+    assert len(reports) == 1 and 'unreadable frame(s) met so far' in reports[0], reports
+    test_set = PoseTrackVideoDataset(test_mode=True, **kwargs)
+    key_uses = [i for i in range(len(test_set)) if test_set.get_data_info(i)['img_path'] ==
+                broken]
+    assert key_uses
+    for index in key_uses:  # every val sample still gives a prediction
+        sample = test_set[index]
+        assert sample['data_samples'].metainfo['img_path'] == broken
+        assert tuple(sample['inputs'].shape) == (5, 3, INPUT_SIZE[1], INPUT_SIZE[0])

@@ -222,15 +222,30 @@ def test_malformed_annotation_errors_name_file_and_field(tiny_posetrack, tmp_pat
         build(root)
 
 
-def test_corrupt_frame_is_named(tiny_posetrack, tmp_path):
+def test_corrupt_frame_is_named(tiny_posetrack, tmp_path, monkeypatch):
+    """A frame corrupted after the pre-check is named in the log (once) and its sample
+    skipped, even with bad_data='error' (issue 14: no mid-training crash); a missing one
+    is still an error of LoadVideoFrames(on_missing='error')."""
+    from pathlib import Path
+
+    from stdpose_mm.datasets import posetrack_video_dataset as dataset_module
+
+    messages = []
+    monkeypatch.setattr(dataset_module, 'print_log', lambda msg, **_: messages.append(msg))
     root = copy_set(tiny_posetrack, tmp_path / 'set')
     dataset = build(root, pipeline=video_pipeline())
     info = dataset.get_data_info(0)
     corrupt = info['frame_paths'][-1]
     with open(corrupt, 'wb') as f:
         f.write(b'not a jpeg')
-    with pytest.raises(FrameReadError, match='does not decode'):
-        dataset[0]
+    for _ in range(2):
+        assert corrupt not in dataset[0]['data_samples'].metainfo['frame_paths']
+    named = [msg for msg in messages if corrupt in msg]
+    assert len(named) == 1 and 'does not decode' in named[0]
+    for path in set(info['frame_paths']) - {corrupt}:
+        Path(path).unlink()
+    with pytest.raises(FrameReadError, match='not found'):
+        build(root, pipeline=video_pipeline(), bad_data='off')[0]
 
 
 def test_per_video_folder_equals_merged(tiny_posetrack):
@@ -316,3 +331,106 @@ def test_propagation_pairs_are_fixed_in_test_mode(tiny_posetrack):
     np.random.seed(123)
     again = [dataset.get_data_info(i)['source_offset'] for i in range(len(dataset))]
     assert first == again and len(set(first)) > 1
+
+
+def test_propagation_pairs_never_crop_with_the_target_box(tiny_posetrack, tmp_path):
+    """A source without a box is never drawn: the target's box would leak (issue 15)."""
+    root = copy_set(tiny_posetrack, tmp_path / 'set')
+    ann_file = root / 'annotations' / 'posetrack18_train.json'
+    content = json.loads(ann_file.read_text())
+    frame_of_image = {image['id']: int(image['file_name'][-10:-4]) for image in content['images']}
+    target_boxes = {}
+    for ann in content['annotations']:
+        number = frame_of_image[ann['image_id']]
+        if number % 4 == 0:  # the sources of the pairs below: labelled, but no box
+            del ann['bbox']
+        target_boxes[(number, ann['track_id'])] = ann.get('bbox')
+    ann_file.write_text(json.dumps(content))
+    dataset = build(root, label_stride=2, propagation_pairs=dict(max_distance=4),
+                    bad_data='off')
+    np.random.seed(0)
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        assert (info['frame_number'] + info['source_offset']) % 4 != 0  # boxed sources only
+        box = target_boxes[(info['frame_number'], info['track_id'])]
+        x, y, w, h = box
+        assert not np.allclose(info['bbox'][0], [x, y, x + w, y + h])
+
+
+def test_propagation_triples_cover_the_distances_of_use(tiny_posetrack):
+    """Training targets see their labelled neighbours at the distances inference has."""
+    from stdpose_mm.apis.propagation import plan_propagation
+    from stdpose_mm.datasets.posetrack_annotations import (
+        load_video_annotations,
+        select_labeled_frames,
+    )
+
+    ann_file = str(tiny_posetrack / 'annotations' / 'posetrack18_train.json')
+    videos = load_video_annotations(ann_file, 17)
+    labeled = select_labeled_frames(videos, label_stride=4)
+    used = {(t.sides(track)[0] and t.frame_number - t.sides(track)[0].frame_number,
+             t.sides(track)[1] and t.sides(track)[1].frame_number - t.frame_number)
+            for t in plan_propagation(videos, labeled) for track in t.sources}
+
+    def distances(**triples):
+        dataset = build(tiny_posetrack, label_stride=4, propagation_triples=triples)
+        seen = set()
+        for index in range(len(dataset)):
+            info = dataset.get_data_info(index)
+            assert info['key_frame_index'] == 2 and info['frame_offsets'][2] == 0
+            before, after = info['neighbour_offsets'][0] * info['neighbour_present'][0]
+            seen.add((int(-before) or None, int(after) or None))
+        return seen
+
+    labelled_only = distances()
+    assert {d for pair in labelled_only for d in pair if d} == {4}  # the rule's gap
+    covered = distances(hidden_targets=True)
+    assert used <= covered  # every (before, after) distance pair of inference is trained
+    np.random.seed(0)
+    one_sided = build(tiny_posetrack, label_stride=4, propagation_triples=dict(
+        hidden_targets=True, one_sided_prob=1.0))
+    for index in range(len(one_sided)):
+        assert one_sided.get_data_info(index)['neighbour_present'].sum() == 1
+    with pytest.raises(ValueError, match='unknown keys'):
+        build(tiny_posetrack, propagation_triples=dict(max_gap=3))
+
+
+def pseudo_file_with_scores(tiny_posetrack, tmp_path, score):
+    merged = json.loads((tiny_posetrack / 'annotations' / 'posetrack18_train.json').read_text())
+    for ann in merged['annotations']:
+        ann['scores'] = [score] * 17
+    path = tmp_path / f'pseudo_{score}.json'
+    path.write_text(json.dumps(merged))
+    return str(path)
+
+
+def test_pseudo_label_threshold_warns_with_the_count_dropped(tiny_posetrack, tmp_path,
+                                                            monkeypatch):
+    from stdpose_mm.datasets import posetrack_video_dataset as dataset_module
+
+    messages = []
+    monkeypatch.setattr(dataset_module, 'print_log',
+                        lambda msg, **kwargs: messages.append((msg, kwargs.get('level'))))
+    build(tiny_posetrack, label_stride=4, pseudo_label_score_thr=0.5,
+          pseudo_label_file=pseudo_file_with_scores(tiny_posetrack, tmp_path, 0.33))
+    warnings = [msg for msg, level in messages if level == logging.WARNING]
+    assert any('dropped' in msg and 'every pseudo-label joint is dropped' in msg
+               and 'pseudo_label_score_thr=0.5' in msg for msg in warnings), messages
+
+
+def test_pseudo_label_weight_scales_the_key_frame_loss(tiny_posetrack, tmp_path):
+    """A weight below 0.5 scales the key frame's loss; MMPose's codec skipped drawing the
+    joints below visibility 0.5, so they were trained towards an empty heatmap."""
+    pseudo = build(tiny_posetrack, label_stride=4, pseudo_label_weight=0.3,
+                   pseudo_label_file=pseudo_file_with_scores(tiny_posetrack, tmp_path, 0.9),
+                   pipeline=video_pipeline(train=True))
+    index = next(i for i in range(len(pseudo)) if pseudo.get_data_info(i)['is_pseudo'])
+    sample = pseudo[index]['data_samples']
+    labels = sample.gt_instance_labels
+    weights = labels.keypoint_weights.numpy()
+    heatmaps = sample.gt_fields.heatmaps.numpy()  # (K, h, w)
+    assert (heatmaps[weights[0] > 0].reshape(int((weights > 0).sum()), -1).max(1) > 0.9).all()
+    assert weights.max() == pytest.approx(0.3)
+    assert np.all(np.isclose(weights, 0) | np.isclose(weights, 0.3))
+    frame_weights = labels.frame_keypoint_weights.numpy()
+    assert frame_weights[0, 2].max() == pytest.approx(0.3)  # the key frame among the frames

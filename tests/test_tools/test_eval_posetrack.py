@@ -133,3 +133,19 @@ def test_tool_does_not_import_torch(tmp_path):
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                           timeout=120, cwd=REPO_ROOT)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize('field', ['scores', 'keypoints'])
+def test_non_finite_predictions_are_refused(tmp_path, field):
+    """Issue 14 (5): NaN/inf in a prediction file: one error line naming file, image and
+    annotation (a NaN score would otherwise rank above every real score)."""
+    gt_dir, pred_dir = _make_data(tmp_path)
+    path = pred_dir / VIDEOS[1]
+    data = json.loads(path.read_text())
+    data['annotations'][1][field][5] = float('nan') if field == 'scores' else float('inf')
+    path.write_text(json.dumps(data))  # json writes NaN / Infinity
+    proc = _run(gt_dir, pred_dir)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith('error:') and len(proc.stderr.splitlines()) == 1
+    assert str(path) in proc.stderr and 'image 1' in proc.stderr
+    assert 'annotations[1]' in proc.stderr and f'"{field}"' in proc.stderr

@@ -43,3 +43,15 @@ def test_propagate_writes_pseudo_labels_and_refuses_to_overwrite(tiny_posetrack,
     again = run_tool('propagate.py', *args)
     assert again.returncode == 2 and '--overwrite' in again.stderr
     assert out.read_bytes() == before
+
+
+def test_resume_refuses_a_partial_of_another_method(tiny_posetrack, tmp_path):
+    out = tmp_path / 'pseudo.json'
+    args = [CONFIG, '-', '--out', str(out), '--data-root', f'{tiny_posetrack}/',
+            '--label-stride', '2']
+    partial = tmp_path / 'pseudo.json.partial'
+    partial.write_text(json.dumps({'run': {'method': 'interpolate'}}) + '\n')
+    result = run_tool('propagate.py', *args, '--method', 'copy', '--resume')
+    assert result.returncode == 2 and 'another run' in result.stderr and 'method' in result.stderr
+    assert partial.read_text() == json.dumps({'run': {'method': 'interpolate'}}) + '\n'
+    assert not out.exists()

@@ -235,3 +235,41 @@ def test_last_checkpoint_pointer_is_replaced_atomically(tmp_path, monkeypatch):
     assert pointer.read_text() == 'epoch_2.pth'
     with checkpoint_hook.open(str(pointer)) as f:  # reads are the builtin open
         assert f.read() == 'epoch_2.pth'
+
+
+def test_stale_temp_files_are_removed_when_a_run_starts(tmp_path):
+    """Issue 14 (7): the temp file of a killed checkpoint write goes on the next start or
+    resume; temp files of live writers (this process, a running one) and others stay."""
+    import stdpose_mm  # noqa: F401
+    from stdpose_mm.utils.atomic_io import remove_stale_temp_files
+
+    target = tmp_path / 'epoch_3.pth'
+    script = KILL_MID_WRITE.format(repo=str(REPO_ROOT), target=str(target))
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, timeout=120)
+    assert result.returncode == -signal.SIGKILL, result.stderr.decode()[-2000:]
+    stale = leftovers(tmp_path)
+    assert len(stale) == 1
+    sleeper = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
+    try:
+        live = [f'.epoch_4.pth.{os.getpid()}.0123abcd.tmp',
+                f'.epoch_5.pth.{sleeper.pid}.89abcdef.tmp']
+        unrelated = ['.notes.tmp', f'epoch_6.pth.{os.getpid() + 1}.tmp']
+        for name in live + unrelated:
+            (tmp_path / name).write_bytes(b'x')
+        assert remove_stale_temp_files(tmp_path / 'absent') == []
+        runner = Runner(
+            model=ToyModel(), work_dir=str(tmp_path),
+            train_dataloader=dict(dataset=ToyDataset(), sampler=dict(type='DefaultSampler'),
+                                  batch_size=2, num_workers=0),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+            train_cfg=dict(by_epoch=True, max_epochs=1),
+            default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
+            custom_hooks=[dict(type='SafeCheckpointHook')], default_scope='mmpose',
+            experiment_name='stale_temp_cleanup')
+        runner.train()
+        names = set(os.listdir(tmp_path))
+        assert stale[0] not in names
+        assert set(live + unrelated) <= names
+    finally:
+        sleeper.kill()
+        sleeper.wait()

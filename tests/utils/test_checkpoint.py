@@ -139,3 +139,42 @@ def test_mmengine_load_checkpoint_uses_safe_loader(tmp_path):
     torch.save({'payload': Payload()}, evil)
     with pytest.raises(UnsafeCheckpointError):
         load_checkpoint(nn.Linear(1, 1), str(evil))
+
+
+@pytest.mark.parametrize('cut', ['empty', 'half', 'legacy'])
+def test_truncated_checkpoint_names_the_file(tmp_path, cut):
+    """Issue 14 (6): torch's bare EOFError / PytorchStreamReader error, wrapped."""
+    from stdpose_mm.utils.checkpoint import TruncatedCheckpointError
+
+    path = tmp_path / f'{cut}.pth'
+    torch.save({'state_dict': {'w': torch.randn(64, 64)}}, path,
+               _use_new_zipfile_serialization=cut != 'legacy')
+    content = path.read_bytes()
+    path.write_bytes(b'' if cut == 'empty' else content[:len(content) // 2])
+    with pytest.raises(TruncatedCheckpointError) as info:
+        safe_load_checkpoint(str(path))
+    assert str(path) in str(info.value) and 'truncated' in str(info.value)
+
+
+class Plain:
+    """A class outside the allow-list (torch advises allow-listing it)."""
+
+
+@pytest.mark.parametrize('content', ['os.system', 'class', 'opcode'])
+def test_refusal_does_not_advise_turning_weights_only_off(tmp_path, content):
+    """Issue 14 (6): the refusal says what was refused, never torch's advice to rerun with
+    weights_only=False (or to allow-list the global)."""
+    evil = tmp_path / 'evil.pth'
+    if content == 'opcode':  # a pickle opcode the safe unpickler does not support (EXT1)
+        evil.write_bytes(b'\x80\x02\x82\x01.')
+    else:
+        torch.save({'payload': Payload() if content == 'os.system' else Plain()}, evil)
+    with pytest.raises(UnsafeCheckpointError) as info:
+        safe_load_checkpoint(str(evil))
+    message = str(info.value)
+    assert 'evil.pth' in message
+    if content != 'opcode':
+        assert ('system' if content == 'os.system' else 'Plain') in message
+    for advice in ('weights_only', 'Re-running', 'add_safe_globals', 'safe_globals(',
+                   'if you trust'):
+        assert advice not in message, message

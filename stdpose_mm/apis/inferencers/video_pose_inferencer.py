@@ -10,21 +10,30 @@ mp4, the ``predictions`` / ``visualization`` results yielded per frame) being MM
    linked into tracks by :class:`~stdpose_mm.apis.tracking.IoUTracker`. Every predicted
    instance carries its ``track_id`` (``pred_instances.track_ids`` in data samples,
    ``'track_id'`` in the prediction dicts) and the video shows ``#<id>`` beside each person.
-2. **Per-frame crops.** Each (track, frame) crop is cut with that frame's own box of the
-   track (MMPose's single-frame ``TopdownAffine`` at the model's input size); a person's
-   T-frame window is the crops of its track at the key frame + the model's
-   ``frame_indices`` offsets, a frame where the track has no box reusing the nearest frame
-   towards the key frame that has one (:func:`~stdpose_mm.apis.streaming.track_window`).
-   The training pipeline instead warps every frame with the key frame's box; per-frame
-   boxes are what lets a crop's features be computed once and shared by T windows.
-3. **Streaming with a feature cache** (``streaming=True``, the default). The backbone runs
-   once per new crop; its last-level features (and the flipped crop's, with flip test) go
-   into the track's ring buffer of T frames
-   (:class:`~stdpose_mm.apis.streaming.TrackFeatureCache`); the temporal necks and the head
-   run on the T cached features of each window. A T-frame model then costs one backbone
-   pass per person and frame, as a single-frame model does, plus the (small) necks and head.
-   With ``streaming=False`` the backbone is recomputed on all T crops of every window, as
-   video pose estimators usually do: the same numbers, T times the backbone cost.
+2. **One geometry with training and testing: the key frame's box cuts every frame.** A
+   person's T-frame window is the frames at the key frame + the model's ``frame_indices``
+   offsets, clamped to the video, every one cut with the *key frame's* box of the person
+   (MMPose's ``TopdownAffine`` at the model's input size), exactly as
+   ``PoseTrackVideoDataset`` + ``VideoTopdownAffine`` do in training and in
+   ``tools/test.py``. Chosen over the other option, training and testing with per-frame
+   track boxes, because it keeps every trained checkpoint valid (the DAM residuals and the
+   motion encoders learned motion in a fixed crop, not re-centred motion) and needs no track
+   boxes for unlabelled support frames; tested: with the same boxes (ground truth or the
+   val detections json) the per-person keypoints equal ``model.test_step``'s on the
+   dataset and the built-in PoseTrack metric gives the same AP
+   (:func:`~stdpose_mm.apis.inferencers.evaluate_video_predictions` scores the
+   inferencer's output with it).
+3. **Streaming with a feature cache** (``streaming=True``, the default). A crop is
+   identified by its frame and its box; its backbone features (and the flipped crop's, with
+   flip test) are cached (:class:`~stdpose_mm.apis.streaming.CropFeatureCache`) and reused
+   by every window that cuts that frame with that box: a person whose box stays the same
+   (fixed or whole-frame boxes, a static camera with steady detections) costs one backbone
+   pass per frame, as with a single-frame model; a box that moves from frame to frame gives
+   up to T new crops per window (what the key-box geometry costs). All new crops of a frame
+   (every person) go through the backbone in one call, and the temporal necks and the head
+   run once per frame on all its people's windows. With ``streaming=False`` the backbone
+   is recomputed on all T crops of every window, as video pose estimators usually do: the
+   same numbers, T times the backbone cost.
 4. **Delay and causal mode.** A centred model (frame offsets -2..+2) needs the future
    frames of a window: the result for frame ``i`` is produced when frame ``i + (T-1)/2``
    has arrived (a fixed delay of (T-1)/2 frames, 2 for T=5), and the last frames are
@@ -66,7 +75,7 @@ import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import Compose
-from mmengine.infer.infer import ModelType
+from mmengine.infer.infer import ConfigType, ModelType
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 from mmpose.apis.inferencers import Pose2DInferencer
@@ -74,10 +83,12 @@ from mmpose.registry import INFERENCERS, MODELS
 from mmpose.structures import PoseDataSample, merge_data_samples
 from torch import Tensor
 
+from ...engine.run_checks import refuse_incomplete, watch_next_load
 from ...models.pose_estimators import VideoTopdownPoseEstimator
-from ..streaming import TrackFeatureCache, track_window
+from ..streaming import CropFeatureCache, clamped_window
 from ..tracking import IoUTracker
 from .detections import FrameDetections
+from .inputs import VideoInputError, check_video_input, list_frame_files
 
 # Video transforms of the test pipeline -> their one-frame MMPose counterparts (same
 # arguments for the affine), used to cut one crop per (track, frame).
@@ -106,14 +117,31 @@ def is_video_pose_config(model: Union[ModelType, str, None]) -> bool:
         return False
 
 
+def crop_box_key(box: np.ndarray) -> bytes:
+    """Identity of a crop box (x1, y1, x2, y2[, score]): equal boxes give equal crops."""
+    return np.ascontiguousarray(box[:4], dtype=np.float32).tobytes()
+
+
 @dataclass
 class _Frame:
-    """One input frame waiting for the windows that need it."""
+    """One input frame waiting for the windows that need it.
+
+    Attributes:
+        index (int): Frame number (position in the input).
+        input: What the user gave (array or path), shown by the visualizer.
+        img_path (str): The frame's path (or MMPose's generated name for an array).
+        image (np.ndarray): The decoded frame (h, w, 3) BGR, cut once per crop box.
+        boxes (dict): Track id -> the person's box (5,) x1, y1, x2, y2, score.
+        crops (dict): Crop box key -> this frame cut with that box (packed), for every box
+            a window has cut it with so far.
+    """
 
     index: int
-    input: Any  # what the user gave (array or path), shown by the visualizer
+    input: Any
     img_path: str
-    crops: Dict[int, dict] = field(default_factory=dict)  # track id -> packed crop
+    image: np.ndarray
+    boxes: Dict[int, np.ndarray] = field(default_factory=dict)
+    crops: Dict[bytes, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,9 +151,12 @@ class WindowJob:
     Attributes:
         key_frame (int): The frame the result is for.
         img_path (str): Its path (or MMPose's generated name for an array input).
-        new_crops (list): ``(track_id, frame, packed_crop)`` for every crop that arrived since
-            the previous job; they enter the feature cache (each crop exactly once).
+        new_crops (list): ``((frame, box_key), packed_crop)`` for every crop this job's
+            windows need that no earlier job has cut; they enter the feature cache (each
+            crop exactly once), all people of the frame in one backbone call.
         windows (list): ``(track_id, frames)`` per person on the key frame: T frame numbers.
+        box_keys (list): Per window, the key of the key frame's box, which cuts all T frames
+            (:func:`crop_box_key`); crop ``(frame, box_key)`` is a cache entry.
         key_crops (list): The packed key-frame crop of each window (its data sample holds
             the crop geometry used to decode keypoints into the image).
         key_position (int): Position of the key frame in the windows.
@@ -134,11 +165,17 @@ class WindowJob:
 
     key_frame: int
     img_path: str
-    new_crops: List[Tuple[int, int, dict]]
+    new_crops: List[Tuple[Tuple[int, bytes], dict]]
     windows: List[Tuple[int, List[int]]]
+    box_keys: List[bytes]
     key_crops: List[dict]
     key_position: int
     oldest_needed: int
+
+    def window_keys(self) -> List[List[Tuple[int, bytes]]]:
+        """The cache keys ``(frame, box_key)`` of each window's T crops."""
+        return [[(frame, box_key) for frame in frames]
+                for (_, frames), box_key in zip(self.windows, self.box_keys)]
 
 
 @INFERENCERS.register_module(name='video-pose-estimation')
@@ -219,10 +256,29 @@ class VideoPoseInferencer(Pose2DInferencer):
         # Video configs inherit no MMPose dataset config, so they lack data_mode; they are
         # top-down (the detector and box handling of Pose2DInferencer apply).
         cfg.setdefault('data_mode', 'topdown')
+        self._weights_name = weights
         return super()._init_model(cfg, weights, device)
 
+    def _load_weights_to_model(self, model: torch.nn.Module, checkpoint: Optional[dict],
+                               cfg: Optional[ConfigType]) -> None:
+        """MMPose's loading, refused when the checkpoint does not fill the model.
+
+        Raises:
+            CheckpointMismatchError: Model tensors stay at init (another model's file, or a
+                single-frame checkpoint in a temporal config): how many the file fills and
+                which are missing.
+        """
+        if checkpoint is None:
+            return super()._load_weights_to_model(model, checkpoint, cfg)
+        handle = watch_next_load(model, checkpoint, str(getattr(self, '_weights_name', '')),
+                                 lambda fill: refuse_incomplete(fill, 'inference'))
+        try:
+            super()._load_weights_to_model(model, checkpoint, cfg)
+        finally:
+            handle.remove()
+
     def _init_pipeline(self, cfg: ConfigDict) -> Callable:
-        """The test pipeline turned into a one-crop pipeline (one frame, its own box)."""
+        """The test pipeline turned into a one-crop pipeline (one frame, one box)."""
         init_default_scope(cfg.get('default_scope', 'mmpose'))
         steps = []
         for step in cfg.test_dataloader.dataset.pipeline:
@@ -273,50 +329,64 @@ class VideoPoseInferencer(Pose2DInferencer):
         causal = self.causal if causal is None else causal
         return max(0, max(self.window_layout(causal)[0]))
 
-    def reset_stream(self, frames_spanned: Optional[int] = None) -> None:
-        """Empties the feature cache (done at the start of every call).
-
-        Args:
-            frames_spanned (int, optional): Frames from a window's first to last offset,
-                the ring buffers' size: T for consecutive offsets. Defaults to the last
-                value (initially the configured window's).
-        """
-        if frames_spanned is None:
-            frames_spanned = getattr(self, '_frames_spanned',
-                                     max(self.frame_offsets) - min(self.frame_offsets) + 1)
-        self._frames_spanned = frames_spanned
-        self.cache = TrackFeatureCache(frames_spanned)
+    def reset_stream(self) -> None:
+        """Empties the feature cache (done at the start of every call)."""
+        self.cache = CropFeatureCache()
         self._cache_streaming: Optional[bool] = None
 
     # ------------------------------------------------------------------ inputs
     def _inputs_to_list(self, inputs: Any) -> Iterable:
-        frames = super()._inputs_to_list(inputs)
-        if isinstance(inputs, str) and os.path.isdir(inputs) and len(frames):
-            # A folder of frames is a video: one mp4 and one json, like a video file.
-            height, width = mmcv.imread(frames[0]).shape[:2]
-            self._video_input = True
-            self.video_info = dict(
-                fps=self.fps, name=os.path.basename(os.path.normpath(inputs)) + '.mp4',
-                writer=None, width=width, height=height, predictions=[])
+        """MMPose's input handling, with paths checked first and folders read as videos.
+
+        Raises:
+            VideoInputError: A path input that gives no frames (missing, 0 bytes,
+                undecodable, a folder without images, neither image nor video).
+        """
+        self._input_source = None
+        if not isinstance(inputs, (str, os.PathLike)):
+            return super()._inputs_to_list(inputs)
+        inputs = os.fspath(inputs)
+        if check_video_input(inputs) != 'folder':
+            self._input_source = inputs
+            return super()._inputs_to_list(inputs)
+        # A folder of frames is a video: one mp4 and one json, like a video file.
+        frames = list_frame_files(inputs)
+        self._input_source = inputs
+        self._video_input = True
+        height, width = mmcv.imread(frames[0]).shape[:2]
+        self.video_info = dict(
+            fps=self.fps, name=os.path.basename(os.path.normpath(inputs)) + '.mp4',
+            writer=None, width=width, height=height, predictions=[])
         return frames
 
-    def _frame_crops(self, frame: Any, index: int, detections: Optional[FrameDetections],
-                     bbox_thr: float, nms_thr: float) -> Tuple[str, List[dict]]:
-        """Packed crops of one frame's people (detector, given boxes or whole frame)."""
+    def _frame_boxes(self, frame: Any, index: int, detections: Optional[FrameDetections],
+                     bbox_thr: float, nms_thr: float) -> _Frame:
+        """One frame, decoded, with its people's boxes (detector, given boxes or whole frame).
+
+        Raises:
+            VideoInputError: A frame path that does not decode as an image.
+        """
+        img_path = frame if isinstance(frame, str) else f'{index}.jpg'.rjust(10, '0')
+        image = frame if isinstance(frame, np.ndarray) else mmcv.imread(frame)
+        if image is None:
+            raise VideoInputError(f'frame {frame} does not decode as an image', str(frame))
         if detections is None:
             # MMPose's own path: its detector, or one whole-frame box without one.
-            crops = self.preprocess_single(frame, index, bbox_thr=bbox_thr, nms_thr=nms_thr)
-            return crops[0]['data_samples'].img_path, crops
-        data_info = (dict(img_path=frame) if isinstance(frame, str) else
-                     dict(img=frame, img_path=f'{index}.jpg'.rjust(10, '0')))
-        data_info.update(self.model.dataset_meta)
-        crops = []
-        for box in detections(index, data_info['img_path']):
-            if box[4] <= bbox_thr:
-                continue
-            crops.append(self.pipeline(dict(data_info, bbox=box[None, :4].copy(),
-                                            bbox_score=box[4:5].copy())))
-        return data_info['img_path'], crops
+            crops = self.preprocess_single(image, index, bbox_thr=bbox_thr, nms_thr=nms_thr)
+            boxes = [np.concatenate([crop['data_samples'].gt_instances.bboxes[0],
+                                     crop['data_samples'].gt_instances.bbox_scores[:1]])
+                     for crop in crops]
+        else:
+            boxes = [box for box in detections(index, img_path) if box[4] > bbox_thr]
+        frame_info = _Frame(index, frame, img_path, image)
+        frame_info.boxes = dict(enumerate(np.asarray(box, np.float32) for box in boxes))
+        return frame_info
+
+    def _cut(self, frame: _Frame, box: np.ndarray) -> dict:
+        """``frame`` cut with ``box`` by the one-crop test pipeline (packed)."""
+        return self.pipeline(dict(img=frame.image, img_path=frame.img_path,
+                                  bbox=box[None, :4].copy(), bbox_score=box[4:5].copy(),
+                                  **self.model.dataset_meta))
 
     def preprocess(self,
                    inputs: Iterable,
@@ -343,7 +413,12 @@ class VideoPoseInferencer(Pose2DInferencer):
         Yields:
             tuple: ``(WindowJob, [frame input])`` for frames 0, 1, ... in order; frame
             ``i``'s job comes when frame ``i + delay`` has arrived (or at the end).
+
+        Raises:
+            VideoInputError: A path input (video file, folder) gave no frame at all.
         """
+        # The path this call's inputs came from (set by _inputs_to_list), for errors.
+        source, self._input_source = getattr(self, '_input_source', None), None
         causal = self.causal if causal is None else causal
         offsets, key_position = self.window_layout(causal)
         delay = max(0, max(offsets))
@@ -351,37 +426,44 @@ class VideoPoseInferencer(Pose2DInferencer):
                              self.max_missed if max_missed is None else max_missed)
         given = bboxes is not None and (isinstance(bboxes, (str, os.PathLike)) or len(bboxes))
         detections = FrameDetections(bboxes) if given else None
-        # A window's frames lie within its offsets' span: the T most recent per track.
-        self.reset_stream(max(offsets) - min(offsets) + 1)
+        self.reset_stream()
         frames: Dict[int, _Frame] = {}
-        new_crops: List[Tuple[int, int, dict]] = []
         next_key, last = 0, -1
 
         def job(key: int) -> WindowJob:
+            # Key-box geometry: every frame of a person's window is cut with the key frame's
+            # box, frames clamped to the video, as PoseTrackVideoDataset + tools/test.py do.
             frame = frames[key]
-            windows = [(track_id, track_window(
-                key, offsets, lambda f, t=track_id: f in frames and t in frames[f].crops))
-                for track_id in frame.crops]
-            return WindowJob(key, frame.img_path, new_crops, windows, list(frame.crops.values()),
+            numbers = clamped_window(key, offsets, 0, last)
+            new_crops, windows, box_keys, key_crops = [], [], [], []
+            for track_id, box in frame.boxes.items():
+                box_key = crop_box_key(box)
+                for number in dict.fromkeys(numbers):
+                    if box_key not in frames[number].crops:  # not cut by an earlier window
+                        crop = frames[number].crops[box_key] = self._cut(frames[number], box)
+                        new_crops.append(((number, box_key), crop))
+                windows.append((track_id, numbers))
+                box_keys.append(box_key)
+                key_crops.append(frame.crops[box_key])
+            return WindowJob(key, frame.img_path, new_crops, windows, box_keys, key_crops,
                              key_position, key + 1 + min(offsets))
 
         for last, frame_input in enumerate(inputs):
-            img_path, crops = self._frame_crops(frame_input, last, detections, bbox_thr,
-                                                nms_thr)
-            boxes = [crop['data_samples'].gt_instances.bboxes[0] for crop in crops]
-            track_ids = tracker.update(np.stack(boxes) if boxes else np.zeros((0, 4)), last)
-            frames[last] = _Frame(last, frame_input, img_path,
-                                  dict(zip(track_ids.tolist(), crops)))
-            new_crops += [(t, last, crop) for t, crop in frames[last].crops.items()]
+            frame = self._frame_boxes(frame_input, last, detections, bbox_thr, nms_thr)
+            boxes = list(frame.boxes.values())
+            track_ids = tracker.update(np.stack(boxes)[:, :4] if boxes else np.zeros((0, 4)),
+                                       last)
+            frame.boxes = dict(zip(track_ids.tolist(), boxes))
+            frames[last] = frame
             while next_key <= last - delay:
                 yield job(next_key), [frames[next_key].input]
-                new_crops = []
                 next_key += 1
                 for old in [f for f in frames if f < next_key + min(offsets)]:
                     del frames[old]  # no later window reaches back this far
+        if last < 0 and source is not None:  # e.g. a video whose frames do not decode
+            raise VideoInputError(f'no frame of the input {source} could be read', source)
         while next_key <= last:  # the end: windows clamp to the last frame
             yield job(next_key), [frames[next_key].input]
-            new_crops = []
             next_key += 1
 
     # ------------------------------------------------------------------ model
@@ -399,8 +481,11 @@ class VideoPoseInferencer(Pose2DInferencer):
     def video_features(self, frame_feats: Tensor, key_position: int) -> dict:
         """The model's temporal necks on per-frame backbone features.
 
-        This is :meth:`VideoTopdownPoseEstimator.extract_feat` after its backbone pass, so
-        cached features give what recomputed ones give.
+        This is :meth:`VideoTopdownPoseEstimator.forward_necks` (what ``extract_feat`` runs
+        after its backbone pass), so cached features give what recomputed ones give, except
+        that a neck with a ``forward_key_frame`` method (inference only: its last
+        transformer block computes the key frame's tokens alone, the only ones it outputs)
+        runs that instead: the same outputs up to float rounding (tested).
 
         Args:
             frame_feats (Tensor): Last-level backbone features (B, T, C, h, w).
@@ -409,26 +494,33 @@ class VideoPoseInferencer(Pose2DInferencer):
         Returns:
             dict: The video features for the head (see ``docs/data_contract.md``).
         """
-        return self.model.forward_necks(
-            {'frame_feats': frame_feats, 'key_frame_index': key_position})
+        video_feats = {'frame_feats': frame_feats, 'key_frame_index': key_position}
+        for neck in self.model.temporal_necks.values():
+            key_frame_forward = getattr(neck, 'forward_key_frame', None)
+            if key_frame_forward is not None and not neck.training:
+                video_feats = key_frame_forward(video_feats)
+            else:
+                video_feats = neck(video_feats)
+        return video_feats
 
     def _cache_new_crops(self, job: WindowJob, streaming: bool) -> None:
         if not job.new_crops:
             return
         batch = self.model.data_preprocessor(
-            self.collate_fn([crop for _, _, crop in job.new_crops]), training=False)
+            self.collate_fn([crop for _, crop in job.new_crops]), training=False)
         if streaming:
-            # One backbone pass per crop: the cached entry serves all T windows.
+            # All new crops (every person) in one backbone call; each cached entry serves
+            # every window that cuts its frame with its box.
             views = [self._backbone(view) for view in self._views(batch['inputs'])]
             entries = list(zip(*(view.unbind(0) for view in views)))
         else:
             entries = list(batch['inputs'].unbind(0))  # normalised crops (3, H, W)
-        for (track_id, frame, _), entry in zip(job.new_crops, entries):
-            self.cache.put(track_id, frame, entry)
+        for (key, _), entry in zip(job.new_crops, entries):
+            self.cache.put(key, entry)
 
     def _window_features(self, job: WindowJob, streaming: bool) -> List[Tensor]:
         """Per-view (B, T, C, h, w) features of the job's windows."""
-        windows = [self.cache.window(track_id, frames) for track_id, frames in job.windows]
+        windows = [self.cache.window(keys) for keys in job.window_keys()]
         if streaming:
             return [torch.stack([torch.stack([entry[v] for entry in window])
                                  for window in windows])
@@ -481,5 +573,5 @@ class VideoPoseInferencer(Pose2DInferencer):
         results = self.model.add_pred_to_datasample(pred_instances, pred_fields, data_samples)
         for result, (track_id, _) in zip(results, job.windows):
             result.pred_instances.track_ids = np.array([track_id], dtype=np.int64)
-        self.cache.drop_stale(job.oldest_needed)
+        self.cache.drop_before(job.oldest_needed)
         return [merge_data_samples(results)] if merge_results else results

@@ -73,6 +73,7 @@ class _Config:
     occluder_prob: float
     jpeg_quality: int
     write_masks: bool
+    motion_speed: float = 1.0
 
 
 @dataclass
@@ -125,7 +126,7 @@ def _validate(out_dir: str | os.PathLike, num_videos: Mapping[str, int] | None,
               num_frames: int | Sequence[int], image_size: Sequence[int],
               label_stride: int | None, labeled_ratio: float | None, val_all_labeled: bool,
               seed: int, people_per_video: Sequence[int], occluder_prob: float,
-              jpeg_quality: int, write_masks: bool) -> _Config:
+              jpeg_quality: int, write_masks: bool, motion_speed: float = 1.0) -> _Config:
     """Checks every argument and returns a normalised config (raises ValueError)."""
     videos = dict(DEFAULT_NUM_VIDEOS if num_videos is None else num_videos)
     if not videos:
@@ -185,6 +186,9 @@ def _validate(out_dir: str | os.PathLike, num_videos: Mapping[str, int] | None,
     occluder_prob = float(occluder_prob)
     if not 0.0 <= occluder_prob <= 1.0:
         raise ValueError(f'occluder_prob must be in [0, 1], got {occluder_prob}')
+    motion_speed = float(motion_speed)
+    if not 0.25 <= motion_speed <= 4.0:
+        raise ValueError(f'motion_speed must be in [0.25, 4], got {motion_speed}')
     jpeg_quality = _as_int('jpeg_quality', jpeg_quality)
     if not 1 <= jpeg_quality <= 100:
         raise ValueError(f'jpeg_quality must be in [1, 100], got {jpeg_quality}')
@@ -195,7 +199,7 @@ def _validate(out_dir: str | os.PathLike, num_videos: Mapping[str, int] | None,
                    height=height, label_stride=label_stride, labeled_ratio=labeled_ratio,
                    val_all_labeled=bool(val_all_labeled), seed=seed, people_range=people_range,
                    occluder_prob=occluder_prob, jpeg_quality=jpeg_quality,
-                   write_masks=bool(write_masks))
+                   write_masks=bool(write_masks), motion_speed=motion_speed)
 
 
 def _check_writable(out_dir: Path) -> None:
@@ -274,7 +278,7 @@ def _labeled_frames(rng: np.random.Generator, num_frames: int, cfg: _Config,
 def _plan_person(rng: np.random.Generator, track_id: int, num_frames: int, width: int,
                  height: int, horizon: float, slot: tuple[float, float],
                  height_range: tuple[float, float] | None = None,
-                 actions: Sequence[str] = sk.ACTIONS) -> _Person:
+                 actions: Sequence[str] = sk.ACTIONS, motion_speed: float = 1.0) -> _Person:
     """Samples a body, an outfit and a motion, and places the person in the world.
 
     Args:
@@ -288,6 +292,8 @@ def _plan_person(rng: np.random.Generator, track_id: int, num_frames: int, width
         slot: Horizontal range (fractions of the width) for the trajectory's middle.
         height_range: Optional fixed range for the person's height in pixels.
         actions: Actions to choose from.
+        motion_speed: Time scale of the motion: 2 plays the same actions twice as fast
+            (joints and translation move twice as far per frame).
 
     Returns:
         The person with keypoints for every frame.
@@ -300,7 +306,8 @@ def _plan_person(rng: np.random.Generator, track_id: int, num_frames: int, width
         ground = horizon + person_height * rng.uniform(0.95, 1.05)
     body = sk.BodyProportions.sample(rng, person_height)
     facing = 1 if rng.random() < 0.5 else -1
-    motion, used = sk.sample_motion(rng, num_frames, facing, person_height, actions)
+    motion, used = sk.sample_motion(rng, num_frames, facing, person_height, actions,
+                                    time_scale=motion_speed)
     yaw = sk.sample_yaw(rng, used[0])
     rel = sk.pose_keypoints(motion.angles, body, yaw, facing)
     # Feet stay on the ground line: the lowest ankle touches it (the rest is the hop).
@@ -340,7 +347,8 @@ def _plan_bystander(rng: np.random.Generator, num_frames: int, width: int, heigh
 
 
 def _plan_occluders(rng: np.random.Generator, num_frames: int, width: int, height: int,
-                    people: list[_Person], occluder_prob: float) -> list[render.Occluder]:
+                    people: list[_Person], occluder_prob: float,
+                    motion_speed: float = 1.0) -> list[render.Occluder]:
     """Objects whose paths cross a person's position at some frame of the video."""
     occluders: list[render.Occluder] = []
     if rng.random() >= occluder_prob:
@@ -354,8 +362,9 @@ def _plan_occluders(rng: np.random.Generator, num_frames: int, width: int, heigh
         joint = int(rng.choice([sk.LEFT_SHOULDER, sk.RIGHT_HIP, sk.LEFT_KNEE, sk.RIGHT_ELBOW,
                                 sk.HEAD_BOTTOM]))
         point = target.kps[t_cross, joint] + rng.normal(0, 0.05 * target.body.height, 2)
-        velocity = np.array([rng.choice([-1, 1]) * rng.uniform(2.5, 7.0) * px_scale,
-                             rng.uniform(-1.0, 1.0) * px_scale])
+        velocity = motion_speed * np.array([
+            rng.choice([-1, 1]) * rng.uniform(2.5, 7.0) * px_scale,
+            rng.uniform(-1.0, 1.0) * px_scale])
         size_w = rng.uniform(0.15, 0.4) * target.body.height
         size_h = rng.uniform(0.2, 0.55) * target.body.height
         make_shape = render.rect_shape if rng.random() < 0.5 else render.blob_shape
@@ -414,7 +423,8 @@ def _plan_video(rng: np.random.Generator, cfg: _Config, split: str, index: int) 
              for i in range(num_people)]
     order = rng.permutation(num_people)
     people = [
-        _plan_person(rng, track_id, num_frames, width, height, horizon, slots[order[track_id]])
+        _plan_person(rng, track_id, num_frames, width, height, horizon, slots[order[track_id]],
+                     motion_speed=cfg.motion_speed)
         for track_id in range(num_people)
     ]
     # Painter's order: feet higher in the image = farther away = drawn first.
@@ -423,7 +433,8 @@ def _plan_video(rng: np.random.Generator, cfg: _Config, split: str, index: int) 
     bystander, polygon = None, None
     if rng.random() < 0.35:
         bystander, polygon = _plan_bystander(rng, num_frames, width, height, horizon, people)
-    occluders = _plan_occluders(rng, num_frames, width, height, people, cfg.occluder_prob)
+    occluders = _plan_occluders(rng, num_frames, width, height, people, cfg.occluder_prob,
+                                cfg.motion_speed)
     shake = _plan_shake(rng, num_frames, width, margin - 2)
     return _VideoPlan(name=f'{vid_id}_synthetic', vid_id=vid_id, num_frames=num_frames,
                       margin=margin, background=background, people=people, bystander=bystander,
@@ -682,7 +693,8 @@ def generate_posetrack(out_dir: str | os.PathLike,
                        people_per_video: Sequence[int] = (1, 3),
                        occluder_prob: float = 0.7,
                        jpeg_quality: int = 90,
-                       write_masks: bool = True) -> dict[str, Any]:
+                       write_masks: bool = True,
+                       motion_speed: float = 1.0) -> dict[str, Any]:
     """Generates a synthetic video pose data set in the PoseTrack18 layout.
 
     The output is deterministic: the same arguments give byte-identical files. Every video draws
@@ -705,6 +717,9 @@ def generate_posetrack(out_dir: str | os.PathLike,
         occluder_prob: Probability that a video has occluders crossing people.
         jpeg_quality: JPEG quality of frames and masks.
         write_masks: Also write ``mask/<split>/<video>/<frame>.jpg`` (ignore regions in white).
+        motion_speed: Time scale of people's and occluders' motion, in [0.25, 4]; 2 makes
+            every motion twice as fast per frame (more motion blur, larger displacements
+            between the frames of a window).
 
     Returns:
         A summary: ``{'out_dir', 'seed', 'image_size', 'elapsed_s', 'splits': {split: {
@@ -717,7 +732,7 @@ def generate_posetrack(out_dir: str | os.PathLike,
     start = time.perf_counter()
     cfg = _validate(out_dir, num_videos, num_frames, image_size, label_stride, labeled_ratio,
                     val_all_labeled, seed, people_per_video, occluder_prob, jpeg_quality,
-                    write_masks)
+                    write_masks, motion_speed)
     summary: dict[str, Any] = {'out_dir': str(cfg.out_dir), 'seed': cfg.seed,
                                'image_size': [cfg.width, cfg.height], 'splits': {}}
     for split, count in cfg.num_videos.items():

@@ -228,7 +228,8 @@ def _action_motion(action: str, t: np.ndarray, rng: np.random.Generator, facing:
 
 
 def sample_motion(rng: np.random.Generator, num_frames: int, facing: int, height: float,
-                  allowed: Sequence[str] = ACTIONS) -> tuple[Motion, list[str]]:
+                  allowed: Sequence[str] = ACTIONS,
+                  time_scale: float = 1.0) -> tuple[Motion, list[str]]:
     """Samples a person's motion: one action, or two with a smooth switch between them.
 
     Args:
@@ -237,11 +238,12 @@ def sample_motion(rng: np.random.Generator, num_frames: int, facing: int, height
         facing: +1 (faces image right) or -1 (faces image left).
         height: Person height in pixels.
         allowed: Actions to choose from (default: all, walking being the most common).
+        time_scale: Action time per frame; 2 plays every action twice as fast.
 
     Returns:
         The blended motion and the list of action names used (in time order).
     """
-    t = np.arange(num_frames, dtype=np.float64)
+    t = np.arange(num_frames, dtype=np.float64) * time_scale
     allowed = list(allowed)
     weights = np.array([_ACTION_WEIGHTS[a] for a in allowed])
     first = str(rng.choice(allowed, p=weights / weights.sum()))
@@ -250,7 +252,7 @@ def sample_motion(rng: np.random.Generator, num_frames: int, facing: int, height
     if len(allowed) > 1 and rng.random() < 0.5:
         second = str(rng.choice([a for a in allowed if a != first]))
         other = _action_motion(second, t, rng, facing, height)
-        switch = rng.uniform(0.3, 0.7) * num_frames
+        switch = rng.uniform(0.3, 0.7) * num_frames * time_scale
         # A logistic blend over ~8 frames keeps joint trajectories smooth.
         weight = 1.0 / (1.0 + np.exp(-(t - switch) / 2.0))
         motion = Motion(
@@ -258,7 +260,8 @@ def sample_motion(rng: np.random.Generator, num_frames: int, facing: int, height
             speed=(1 - weight) * motion.speed + weight * other.speed,
             hop=(1 - weight) * motion.hop + weight * other.hop)
         actions.append(second)
-    return motion, actions
+    # Speeds are per unit of action time: per frame they scale with the time scale.
+    return Motion(angles=motion.angles, speed=motion.speed * time_scale, hop=motion.hop), actions
 
 
 def sample_yaw(rng: np.random.Generator, first_action: str) -> float:

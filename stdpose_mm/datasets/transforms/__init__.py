@@ -1,6 +1,6 @@
 from .formatting import PackVideoPoseInputs
 from .loading import FrameReadError, LoadVideoFrames
-from .pose_condition import GenerateSourceHeatmap
+from .pose_condition import GenerateNeighbourHeatmaps, GenerateSourceHeatmap
 from .video_transforms import (
     GenerateVideoTarget,
     PerFrameTransform,
@@ -9,6 +9,7 @@ from .video_transforms import (
 )
 
 __all__ = [
-    'FrameReadError', 'GenerateSourceHeatmap', 'GenerateVideoTarget', 'LoadVideoFrames',
-    'PackVideoPoseInputs', 'PerFrameTransform', 'VideoRandomFlip', 'VideoTopdownAffine'
+    'FrameReadError', 'GenerateNeighbourHeatmaps', 'GenerateSourceHeatmap', 'GenerateVideoTarget',
+    'LoadVideoFrames', 'PackVideoPoseInputs', 'PerFrameTransform', 'VideoRandomFlip',
+    'VideoTopdownAffine'
 ]

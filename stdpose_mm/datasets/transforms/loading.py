@@ -15,11 +15,15 @@ class FrameReadError(IOError):
 
     Attributes:
         path (str, optional): The frame's path (lets callers log each bad file once).
+        missing (bool): The file does not exist (rather than existing but failing to read
+            or decode).
     """
 
-    def __init__(self, message: str, path: Optional[str] = None) -> None:
+    def __init__(self, message: str, path: Optional[str] = None,
+                 missing: bool = False) -> None:
         super().__init__(message)
         self.path = path
+        self.missing = missing
 
 
 @TRANSFORMS.register_module()
@@ -32,7 +36,9 @@ class LoadVideoFrames(BaseTransform):
     nearest readable frame of the window (``'nearest'``), warned once per video. Frames in
     ``results['bad_frame_paths']`` (set by ``PoseTrackVideoDataset(bad_data='skip')``, whose
     pre-check found them bad and logged them) are not read and always fall back to the
-    nearest readable frame.
+    nearest readable frame. The key frame falls back too when ``results`` has
+    ``replace_bad_key_frame=True`` (set by ``PoseTrackVideoDataset`` in val/test for a frame
+    that failed to decode at run time); a window without any readable frame is an error.
 
     Required keys: ``frame_paths``, ``key_frame_index``.
     Added keys: ``img`` (list of T arrays (h, w, 3)), ``img_shape``, ``ori_shape``,
@@ -59,8 +65,8 @@ class LoadVideoFrames(BaseTransform):
         try:
             content = get(path, backend_args=self.backend_args)
         except (FileNotFoundError, OSError) as err:
-            raise FrameReadError(f'frame not found or unreadable: {path} ({err})',
-                                 path) from None
+            raise FrameReadError(f'frame not found or unreadable: {path} ({err})', path,
+                                 missing=isinstance(err, FileNotFoundError)) from None
         try:
             # OpenCV raises (rather than returns None) on an empty buffer, e.g. a 0-byte file.
             img = mmcv.imfrombytes(content, flag='color', channel_order='bgr') \
@@ -87,9 +93,14 @@ class LoadVideoFrames(BaseTransform):
             except FrameReadError as err:
                 decoded[path] = err
         key_frame = decoded[paths[key_index]]
-        if isinstance(key_frame, FrameReadError):
+        if all(isinstance(frame, FrameReadError) for frame in decoded.values()):
+            raise FrameReadError(f'no frame of the window of sample id={results.get("id")} '
+                                 f'is readable (key frame {paths[key_index]}: {key_frame})',
+                                 paths[key_index], key_frame.missing)
+        if isinstance(key_frame, FrameReadError) and not (
+                results.get('replace_bad_key_frame') and key_frame.path in known_bad):
             raise FrameReadError(f'{key_frame} (key frame of sample id={results.get("id")})',
-                                 key_frame.path)
+                                 key_frame.path, key_frame.missing)
         frames, replaced = [], []
         for index, path in enumerate(paths):
             frame = decoded[path]
@@ -98,7 +109,8 @@ class LoadVideoFrames(BaseTransform):
                     raise FrameReadError(
                         f'{frame} (support frame {index} of sample id={results.get("id")}, '
                         f'key frame {paths[key_index]}); set on_missing="nearest" in '
-                        'LoadVideoFrames to fall back to the nearest readable frame', path)
+                        'LoadVideoFrames to fall back to the nearest readable frame', path,
+                        frame.missing)
                 frame = self._nearest_readable(paths, decoded, index)
                 if path not in known_bad:  # the dataset has logged those already
                     self._warn_once(results, path)
@@ -121,7 +133,7 @@ class LoadVideoFrames(BaseTransform):
             frame = decoded[paths[other]]
             if not isinstance(frame, FrameReadError):
                 return frame
-        raise AssertionError('the key frame is readable')  # checked by the caller
+        raise AssertionError('a frame of the window is readable')  # checked by the caller
 
     def _warn_once(self, results: dict, path: str) -> None:
         video = results.get('vid_id', path)

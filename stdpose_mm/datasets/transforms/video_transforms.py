@@ -16,28 +16,37 @@ from mmpose.registry import TRANSFORMS
 from mmpose.structures.bbox import get_udp_warp_matrix, get_warp_matrix
 from mmpose.structures.keypoint import flip_keypoints
 
+# Stacks of poses (N, 1, K, 2) with visibilities ``<key>_visible`` (N, 1, K) that follow the
+# sample's geometry: the window's per-frame labels and, for the bidirectional propagation
+# model, its labelled neighbours' poses and the interpolated prior (``neighbour_fields``).
+VIDEO_KEYPOINT_FIELDS = ('frame_keypoints', 'neighbour_keypoints', 'prior_keypoints')
+
 
 @TRANSFORMS.register_module()
 class VideoRandomFlip(RandomFlip):
     """:class:`mmpose.datasets.transforms.RandomFlip` that also flips ``frame_keypoints``.
 
-    Added/updated keys: ``frame_keypoints`` (T, 1, K, 2), ``frame_keypoints_visible``
-    (T, 1, K), with the dataset's flip pairs swapped.
+    Added/updated keys: every present key of ``VIDEO_KEYPOINT_FIELDS`` (``frame_keypoints``
+    (T, 1, K, 2), ``neighbour_keypoints`` (2, 1, K, 2), ``prior_keypoints`` (1, 1, K, 2)) and
+    its ``<key>_visible`` (N, 1, K), with the dataset's flip pairs swapped.
     """
 
     def transform(self, results: dict) -> dict:
         results = super().transform(results)
-        if results['flip'] and results.get('frame_keypoints') is not None:
-            h, w = results.get('input_size', results['img_shape'])
+        if not results['flip']:
+            return results
+        h, w = results.get('input_size', results['img_shape'])
+        for key in VIDEO_KEYPOINT_FIELDS:
+            if results.get(key) is None:
+                continue
             flipped = [
                 flip_keypoints(keypoints, visible, image_size=(w, h),
                                flip_indices=results['flip_indices'],
                                direction=results['flip_direction'])
-                for keypoints, visible in zip(results['frame_keypoints'],
-                                              results['frame_keypoints_visible'])
+                for keypoints, visible in zip(results[key], results[f'{key}_visible'])
             ]
-            results['frame_keypoints'] = np.stack([kpts for kpts, _ in flipped])
-            results['frame_keypoints_visible'] = np.stack([vis for _, vis in flipped])
+            results[key] = np.stack([kpts for kpts, _ in flipped])
+            results[f'{key}_visible'] = np.stack([vis for _, vis in flipped])
         return results
 
 
@@ -48,21 +57,24 @@ class VideoTopdownAffine(TopdownAffine):
     The key frame's box defines one warp for every frame (the person's crop is fixed
     over the window, as in DCPose and STDPose).
 
-    Added keys: ``transformed_frame_keypoints`` (T, 1, K, 2).
+    Added keys: ``transformed_<key>`` for every present key of ``VIDEO_KEYPOINT_FIELDS``
+    (``transformed_frame_keypoints`` (T, 1, K, 2), ...).
     """
 
     def transform(self, results: dict) -> dict:
         results = super().transform(results)
-        if results.get('frame_keypoints') is not None:
+        keys = [key for key in VIDEO_KEYPOINT_FIELDS if results.get(key) is not None]
+        if keys:
             w, h = self.input_size
             center = results['bbox_center'][0]
             scale = results['bbox_scale'][0]  # aspect ratio already fixed by super()
             rotation = results['bbox_rotation'][0] if 'bbox_rotation' in results else 0.
             make_matrix = get_udp_warp_matrix if self.use_udp else get_warp_matrix
             warp_mat = make_matrix(center, scale, rotation, output_size=(w, h))
-            frame_keypoints = results['frame_keypoints']
-            results['transformed_frame_keypoints'] = cv2.transform(
-                frame_keypoints.reshape(1, -1, 2), warp_mat).reshape(frame_keypoints.shape)
+            for key in keys:
+                keypoints = np.asarray(results[key], np.float32)
+                results[f'transformed_{key}'] = cv2.transform(
+                    keypoints.reshape(1, -1, 2), warp_mat).reshape(keypoints.shape)
         return results
 
 
@@ -106,11 +118,25 @@ class GenerateVideoTarget(GenerateTarget):
     (T*K, h, w) with ``frame_keypoint_weights`` (1, T, K); weights of frames the
     sparse-label mask hides are 0, so their (empty) targets never reach the loss, and so are
     those of frames ``LoadVideoFrames`` replaced by a neighbour (``frame_replaced``).
-    Only single-encoder heatmap codecs are supported for the per-frame targets.
+    Only single-encoder heatmap codecs are supported for the per-frame targets. A
+    visibility between 0 and 1 (a pseudo-label weight) scales the joint's weight, on the
+    key frame as on the other frames, instead of MMPose's switch-off below 0.5.
     """
 
     def transform(self, results: dict) -> dict:
-        results = super().transform(results)
+        # The codec switches off joints whose visibility is below 0.5 (MMPose's cut-off),
+        # which would drop pseudo-labels weighted below 0.5: encode the binary flag and
+        # let the visibility scale the key frame's weights, as the per-frame ones below.
+        visibility = np.asarray(results['keypoints_visible'], np.float32)
+        if visibility.ndim == 2 and not isinstance(self.encoder, list) and (
+                (visibility > 0) & (visibility < 1)).any():
+            results['keypoints_visible'] = (visibility > 0).astype(np.float32)
+            results = super().transform(results)
+            results['keypoints_visible'] = visibility
+            results['keypoint_weights'] = (results['keypoint_weights'] *
+                                           visibility).astype(np.float32)
+        else:
+            results = super().transform(results)
         frame_keypoints = results.get('transformed_frame_keypoints',
                                       results.get('frame_keypoints'))
         if frame_keypoints is None:

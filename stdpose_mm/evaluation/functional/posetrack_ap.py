@@ -48,6 +48,10 @@ Deviations from poseval, none of which changes the AP of a file that poseval acc
   predictions with exactly tied scores. Distances use ``sqrt(dx*dx + dy*dy)``, which may
   differ in the last bit from ``np.linalg.norm`` when a joint is exactly on the threshold.
 
+One deliberate difference: a NaN or inf keypoint coordinate or score (GT or prediction)
+raises :class:`PoseTrackFormatError` naming the file, the image and the annotation, where
+poseval would rank a NaN score above every real score and compute NaN distances.
+
 Subset AP (``subset='occluded'``): GT annotations may carry a per-keypoint 0/1 list
 ``occluded`` (same order and length as the keypoints). Person matching is unchanged (it
 uses every GT joint), but only GT joints flagged 1 count as positives; a prediction joint
@@ -317,6 +321,20 @@ def _number_list(value: Any, length: int, label: str, what: str) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
+def _finite(values: np.ndarray, where: str, what: str) -> np.ndarray:
+    """``values`` unchanged, or an error naming the file, image, annotation and field.
+
+    NaN and inf are refused: poseval's ``argsort`` ranks a NaN score above every real
+    score, and non-finite coordinates make the distances NaN (numpy warnings, no error).
+    """
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise PoseTrackFormatError(
+            f'{where}: field "{what}" holds non-finite values ({values[bad[0]]} at index '
+            f'{bad[0]}, {bad.size} in all); NaN/inf scores and coordinates are refused')
+    return values
+
+
 def _parse_people(annotations: Sequence[Tuple[int, Mapping[str, Any]]], columns: np.ndarray,
                   label: str, is_gt: bool, subset: Optional[str]) -> PoseTrackPeople:
     """Convert the annotations of one frame to poseval's 15 joints."""
@@ -327,8 +345,10 @@ def _parse_people(annotations: Sequence[Tuple[int, Mapping[str, Any]]], columns:
     for row, (ann_idx, ann) in enumerate(annotations):
         ann_label = f'{label}: annotations[{ann_idx}]'
         people.sources[row] = ann_label
-        kpts = _number_list(ann.get('keypoints'), 3 * num_kpts, ann_label,
-                            'keypoints').reshape(num_kpts, 3)[kept]
+        where = (f'{label}: image {ann.get("image_id")!r} annotations[{ann_idx}]'
+                 + (f' (id {ann["id"]!r})' if 'id' in ann else ''))
+        kpts = _finite(_number_list(ann.get('keypoints'), 3 * num_kpts, ann_label,
+                                    'keypoints'), where, 'keypoints').reshape(num_kpts, 3)[kept]
         people.xy[row, cols] = kpts[:, :2]
         # convert.Person.to_old: a joint is unannotated iff x, y and the third value are 0.
         people.valid[row, cols] = np.any(kpts != 0, axis=1)
@@ -348,8 +368,9 @@ def _parse_people(annotations: Sequence[Tuple[int, Mapping[str, Any]]], columns:
                 # poseval: no landmark scores -> every joint gets MIN_SCORE.
                 people.scores[row] = MISSING_SCORE
             else:
-                people.scores[row, cols] = _number_list(scores, num_kpts, ann_label,
-                                                        'scores')[kept]
+                people.scores[row, cols] = _finite(
+                    _number_list(scores, num_kpts, ann_label, 'scores'), where,
+                    'scores')[kept]
     return people
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import os.path as osp
 import warnings
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.fileio import dump, load
@@ -54,11 +54,17 @@ class PoseTrackMetric(PoseTrack18Metric):
     uses). When the GT annotations carry ``occluded`` flags, the same keys with the suffix
     ``_occluded`` give the AP on occluded joints (see ``posetrack_ap`` for the definition).
 
+    Predictions with a NaN or inf keypoint coordinate, keypoint score or box score are
+    refused with a :class:`PoseTrackFormatError` naming the frame file, the image id and
+    the annotation (sample) id: poseval would rank a NaN score above every real one.
+
     Args:
         ann_file (str, optional): MMPose's merged annotation file, e.g.
-            ``'data/posetrack18/annotations/posetrack18_val.json'``. The per-video GT jsons
+            ``'data/posetrack18/annotations/posetrack18_val.json'``; the per-video GT jsons
             are read from the folder named after its last ``_`` field
-            (``'data/posetrack18/annotations/val/'``), as MMPose does.
+            (``'data/posetrack18/annotations/val/'``), as MMPose does. Or the folder of
+            per-video GT jsons itself (PoseTrack21's ``posetrack_data/val``, as the
+            dataset's ``ann_file``); the GT is then read from its files.
         score_mode (str): ``'bbox'``, ``'bbox_keypoint'``, ``'bbox_rle'`` or ``'keypoint'``
             (see ``CocoMetric``). It ranks people for NMS only: the AP ranks each joint by
             its own score.
@@ -93,10 +99,13 @@ class PoseTrackMetric(PoseTrack18Metric):
         if ann_file is None and gt_dir is None:
             raise ValueError('PoseTrackMetric needs `ann_file` or `gt_dir` to find the '
                              'per-video GT jsons')
+        # A folder of per-video jsons is the GT folder itself; MMPose's CocoMetric would
+        # open it as one json file.
+        folder = ann_file if ann_file is not None and osp.isdir(ann_file) else None
         # Skip PoseTrack18Metric.__init__: it only refuses to run without poseval.
         CocoMetric.__init__(
             self,
-            ann_file=ann_file,
+            ann_file=None if folder else ann_file,
             score_mode=score_mode,
             keypoint_score_thr=keypoint_score_thr,
             nms_mode=nms_mode,
@@ -105,12 +114,69 @@ class PoseTrackMetric(PoseTrack18Metric):
             outfile_prefix=outfile_prefix,
             collect_device=collect_device,
             prefix=prefix)
-        self.gt_dir = gt_dir
+        self.ann_file = ann_file
+        self.gt_dir = gt_dir if gt_dir is not None else folder
+        if self.coco is None:
+            # CocoMetric without a COCO helper would rebuild the GT from the data samples'
+            # raw annotations; the per-video GT files are the GT here.
+            self.coco = self._coco_from_gt_folder(self.gt_folder())
         self.occluded_ap = occluded_ap
         # Set by results2json for the evaluation that follows it in compute_metrics.
         self._gt_files: List[str] = []
         self._pred_files: List[str] = []
         self._gt_has_occluded = False
+
+    @staticmethod
+    def _coco_from_gt_folder(gt_folder: str):
+        """A COCO helper over every per-video GT json of ``gt_folder`` (merged in memory).
+
+        Raises:
+            FileNotFoundError: The folder does not exist or holds no json file.
+        """
+        from xtcocotools.coco import COCO
+
+        if not osp.isdir(gt_folder):
+            raise FileNotFoundError(f'PoseTrack GT folder {gt_folder} does not exist')
+        names = sorted(f for f in os.listdir(gt_folder) if f.endswith('.json'))
+        if not names:
+            raise FileNotFoundError(f'PoseTrack GT folder {gt_folder} holds no .json file')
+        merged: dict = {'images': [], 'annotations': [], 'categories': []}
+        for name in names:
+            gt = load(osp.join(gt_folder, name))
+            merged['images'] += gt.get('images', [])
+            merged['annotations'] += gt.get('annotations', [])
+            merged['categories'] = merged['categories'] or gt.get('categories', [])
+        coco = COCO()
+        coco.dataset = merged
+        coco.createIndex()
+        return coco
+
+    def process(self, data_batch: Sequence[dict], data_samples: Sequence[dict]) -> None:
+        """Refuse non-finite predictions, then process the batch as ``CocoMetric`` does.
+
+        Args:
+            data_batch (Sequence[dict]): A batch of data from the dataloader.
+            data_samples (Sequence[dict]): The model's outputs (as dicts).
+
+        Raises:
+            PoseTrackFormatError: A NaN or inf keypoint, keypoint score or box score,
+                naming the frame file, the image id and the annotation id.
+        """
+        for data_sample in data_samples:
+            pred = data_sample['pred_instances']
+            values = (('keypoints', pred['keypoints']),
+                      ('keypoint_scores', pred['keypoint_scores']),
+                      ('bbox_scores', data_sample['gt_instances'].get('bbox_scores', [])))
+            for name, value in values:
+                array = np.asarray(value, dtype=np.float64)
+                if not np.isfinite(array).all():
+                    raise PoseTrackFormatError(
+                        f'{type(self).__name__}: prediction for {data_sample.get("img_path")}'
+                        f' (image {data_sample.get("img_id")}, annotation '
+                        f'{data_sample.get("id")}) has non-finite "{name}" '
+                        f'({int((~np.isfinite(array)).sum())} NaN/inf values); NaN/inf '
+                        'scores and coordinates are refused')
+        super().process(data_batch, data_samples)
 
     def gt_folder(self) -> str:
         """Folder of the per-video GT jsons (``'.../posetrack18_val.json'`` -> ``'.../val'``)."""

@@ -1,8 +1,10 @@
 """Heads of stdpose_mm: MMPose ``HeatmapHead`` subclasses over the video-features dict."""
 from .dcpose_head import DCPoseHead
 from .mutual_learning_head import MutualLearningHead
+from .prior_residual_head import PriorResidualHead
 from .spatiotemporal_aggregation_head import SpatioTemporalAggregationHead, VideoHeatmapHead
 
 __all__ = [
-    'DCPoseHead', 'MutualLearningHead', 'SpatioTemporalAggregationHead', 'VideoHeatmapHead'
+    'DCPoseHead', 'MutualLearningHead', 'PriorResidualHead', 'SpatioTemporalAggregationHead',
+    'VideoHeatmapHead'
 ]

@@ -89,8 +89,11 @@ class MutualLearningHead(VideoHeatmapHead):
     """Spatial-Motion Mutual Learning (SMML, Feng & Chen): key-frame heatmaps from the key
     frame's spatial features and the motion features of :class:`SemanticMotionEncoder`.
 
-    1. **Projection.** S = 1x1 conv of the key frame's ``frame_feats`` (C -> d) and
-       M = 1x1 conv of ``motion_feats`` (C_m -> d), (B, d, h, w) each.
+    1. **Projection.** S = 1x1 conv of the key frame's ``frame_feats`` (C -> d), or, with
+       ``temporal_channels`` = C' > 0, of the key frame's features concatenated with
+       STDPose's TFF ``temporal_feats`` (C + C' -> d; the key representation STDPose's
+       aggregation head warps), and M = 1x1 conv of ``motion_feats`` (C_m -> d),
+       (B, d, h, w) each.
     2. **Mutual learning** (``cross_attention``): ``num_layers`` bidirectional
        cross-attention layers (:class:`MutualAttentionLayer`), ``S' = S + Attn(q=S, kv=M)``
        and ``M' = M + Attn(q=M, kv=S)``, each with LayerNorm + FFN, over the flattened
@@ -110,20 +113,28 @@ class MutualLearningHead(VideoHeatmapHead):
        ``'sum'``/``'concat'`` keep the cross-attention (switch it off separately), so
        each ablation removes one thing.
     4. **Decoder**: ``num_decoder_convs`` 3x3 conv-BN-ReLU (``decoder_channels``) and a
-       1x1 conv to K heatmaps (std 0.001, MMPose's init).
+       1x1 conv to K heatmaps (std 0.001, MMPose's init). With ``synth_residual`` they are
+       a correction added to STDPose's TKS ``synth_heatmaps`` (B, K, h, w), as in
+       :class:`SpatioTemporalAggregationHead`: the head starts as the synthesised
+       heatmaps and learns what mutual learning adds.
 
     Loss: :meth:`VideoHeatmapHead.loss` (key-frame MSE ``loss_kpt``, per-frame
     ``loss_frames`` on the DAM's ``frame_heatmaps``, the neck's ``aux_losses``, e.g. the
     context reconstruction, and ``acc_pose``) plus, when the neck put
-    ``pose_recon_heatmaps`` (B, K, h, w) in the dict (training with pose reconstruction),
-    ``loss_pose_recon`` = ``lambda_pose`` x ``pose_recon_loss`` against the key-frame GT
-    heatmaps with their target weights.
+    ``pose_recon_heatmaps`` (B, T, K, h, w) in the dict (training with pose
+    reconstruction), ``loss_pose_recon`` = ``lambda_pose`` x ``pose_recon_loss`` against the
+    per-frame GT heatmaps weighted by ``frame_keypoint_weights``: every labelled frame is
+    supervised, the key frame and masked support frames included.
 
     Args:
         in_channels (int): Channels C of the per-frame features ``frame_feats``.
         out_channels (int): Number of keypoints K. Defaults to 17.
         motion_channels (int, optional): Channels C_m of ``motion_feats``. Defaults to
             ``embed_dims``.
+        temporal_channels (int): Channels C' of ``temporal_feats`` (STDPose's TFF) joined
+            to the spatial stream; 0 uses the key frame's features alone. Defaults to 0.
+        synth_residual (bool): Add the output to ``synth_heatmaps`` (STDPose's TKS).
+            Defaults to ``False``.
         embed_dims (int): Width d of S and M. Defaults to 256.
         num_heads (int): Attention heads. Defaults to 8.
         num_layers (int): Mutual cross-attention layers (1 or 2 in the paper). Defaults
@@ -148,6 +159,8 @@ class MutualLearningHead(VideoHeatmapHead):
                  in_channels: int,
                  out_channels: int = 17,
                  motion_channels: Optional[int] = None,
+                 temporal_channels: int = 0,
+                 synth_residual: bool = False,
                  embed_dims: int = DEFAULT_EMBED_DIMS,
                  num_heads: int = DEFAULT_NUM_HEADS,
                  num_layers: int = DEFAULT_NUM_LAYERS,
@@ -181,13 +194,16 @@ class MutualLearningHead(VideoHeatmapHead):
         motion_channels = embed_dims if motion_channels is None else motion_channels
         decoder_channels = embed_dims if decoder_channels is None else decoder_channels
         self.motion_channels = motion_channels
+        self.temporal_channels = temporal_channels
+        self.synth_residual = synth_residual
         self.embed_dims = embed_dims
         self.cross_attention = cross_attention
         self.fusion = fusion
         self.lambda_pose = float(lambda_pose)
         self.pose_recon_loss_module = MODELS.build(pose_recon_loss)
 
-        self.spatial_proj = nn.Conv2d(in_channels, embed_dims, kernel_size=1)
+        self.spatial_proj = nn.Conv2d(in_channels + temporal_channels, embed_dims,
+                                      kernel_size=1)
         self.motion_proj = nn.Conv2d(motion_channels, embed_dims, kernel_size=1)
 
         self.mutual_layers: Optional[nn.ModuleList] = None
@@ -252,7 +268,9 @@ class MutualLearningHead(VideoHeatmapHead):
 
         Args:
             video_feats (dict): Needs ``frame_feats`` (B, T, C, h, w), ``key_frame_index``,
-                ``motion_feats`` (B, C_m, h, w) and ``frame_heatmaps`` (B, T, K, h, w).
+                ``motion_feats`` (B, C_m, h, w) and ``frame_heatmaps`` (B, T, K, h, w);
+                ``temporal_feats`` (B, C', h, w) if ``temporal_channels`` > 0 and
+                ``synth_heatmaps`` (B, K, h, w) if ``synth_residual``.
 
         Returns:
             tuple: key-frame heatmaps (B, K, h, w) and the per-frame heatmaps
@@ -260,12 +278,17 @@ class MutualLearningHead(VideoHeatmapHead):
         """
         frame_feats = video_feats['frame_feats']
         key_frame_index = int(video_feats['key_frame_index']) % frame_feats.shape[1]
-        spatial = self.spatial_proj(frame_feats[:, key_frame_index])
+        key_repr = frame_feats[:, key_frame_index]
+        if self.temporal_channels > 0:
+            key_repr = torch.cat([key_repr, video_feats['temporal_feats']], dim=1)
+        spatial = self.spatial_proj(key_repr)
         motion = self.motion_proj(video_feats['motion_feats'])
         for layer in self.mutual_layers or ():
             spatial, motion = layer(spatial, motion)
         fused = self.fuse(spatial, motion)
         key_heatmaps = self.final_layer(self.decoder_layers(fused))
+        if self.synth_residual:
+            key_heatmaps = video_feats['synth_heatmaps'] + key_heatmaps
         return key_heatmaps, video_feats['frame_heatmaps']
 
     def loss(self,
@@ -273,7 +296,7 @@ class MutualLearningHead(VideoHeatmapHead):
              batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> dict:
         """:meth:`VideoHeatmapHead.loss` plus ``loss_pose_recon`` when the neck gave
-        ``pose_recon_heatmaps`` (B, K, h, w) and ``lambda_pose`` > 0.
+        ``pose_recon_heatmaps`` (B, T, K, h, w) and ``lambda_pose`` > 0.
 
         Args:
             video_feats (dict): Video features (see ``docs/data_contract.md``).
@@ -289,9 +312,12 @@ class MutualLearningHead(VideoHeatmapHead):
             return losses
         if 'loss_pose_recon' in losses:
             raise KeyError("auxiliary loss 'loss_pose_recon' clashes with the head's")
-        gt_heatmaps = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])
-        keypoint_weights = torch.cat(
-            [d.gt_instance_labels.keypoint_weights for d in batch_data_samples])
+        # (B, T*K, h, w) against the per-frame GT, zero weight on unlabelled frames.
+        gt_frame_heatmaps = torch.stack(
+            [d.gt_fields.frame_heatmaps for d in batch_data_samples])
+        frame_keypoint_weights = torch.cat(
+            [d.gt_instance_labels.frame_keypoint_weights for d in batch_data_samples])
         losses['loss_pose_recon'] = self.lambda_pose * self.pose_recon_loss_module(
-            pose_recon_heatmaps, gt_heatmaps, keypoint_weights)
+            pose_recon_heatmaps.flatten(1, 2), gt_frame_heatmaps,
+            frame_keypoint_weights.flatten(1))
         return losses

@@ -21,10 +21,13 @@ class DynamicAwareMask(BaseModule):
     """Dynamic-Aware Mask (DAM): pose residuals turned into soft masks that weight frames.
 
     A shared simple heatmap head (a 1x1 conv, as the final layer of MMPose's HRNet
-    ``HeatmapHead`` with no deconvolutions, so COCO-pretrained HRNet head weights load into
-    it) predicts per-frame heatmaps ``H_i``. Pose residuals against the key frame,
-    ``R_i = H_i - H_t``, are computed for every support frame: backward (i < t) and forward
-    (i > t), near and distant (the long-range part). A sharpened sigmoid of their magnitude,
+    ``HeatmapHead`` with no deconvolutions) predicts per-frame heatmaps ``H_i``. It declares
+    ``single_frame_head_layers``, so a COCO top-down checkpoint's ``head.final_layer`` loads
+    here (see :class:`VideoTopdownPoseEstimator`) and the masks mean something from the
+    first step instead of being ``sigmoid(-k * theta)`` everywhere. Pose residuals against
+    the key frame, ``R_i = H_i - H_t``, are computed for every support frame: backward
+    (i < t) and forward (i > t), near and distant (the long-range part). A sharpened
+    sigmoid of their magnitude,
 
         ``M_i = 1 / (1 + exp(-k * (|R_i| - theta)))``,
 
@@ -65,6 +68,9 @@ class DynamicAwareMask(BaseModule):
         init_cfg (dict, optional): MMEngine init config. The layers are initialised in
             ``__init__``; defaults to ``None``.
     """
+
+    # Single-frame ``HeatmapHead`` layer -> this module's layer (pretrained loading).
+    single_frame_head_layers = {'final_layer': 'heatmap_layer'}
 
     def __init__(self,
                  in_channels: int,

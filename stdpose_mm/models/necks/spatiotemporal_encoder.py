@@ -114,3 +114,30 @@ class SpatioTemporalEncoder(BaseModule):
             synth_heatmaps = masked_heatmaps[:, key_frame_index]
         outputs['synth_heatmaps'] = synth_heatmaps
         return outputs
+
+    def forward_key_frame(self, video_feats: Dict) -> Dict:
+        """:meth:`forward` at inference, with TFF's last block for the key frame only.
+
+        See :meth:`TemporalFeatureFusion.forward_key_frame`; the outputs equal
+        :meth:`forward`'s (up to float rounding).
+
+        Args:
+            video_feats (dict): As :meth:`forward`.
+
+        Returns:
+            dict: As :meth:`forward`.
+        """
+        if self.temporal_feature_fusion is None:
+            return self.forward(video_feats)
+        masked_heatmaps: Tensor = video_feats['masked_heatmaps']
+        key_frame_index = int(video_feats['key_frame_index'])
+        outputs = dict(video_feats)
+        outputs['temporal_feats'] = self.temporal_feature_fusion.forward_key_frame(
+            video_feats['masked_feats'], key_frame_index)
+        if self.temporal_keypoint_synthesis is not None:
+            synth_heatmaps, outputs['synth_feats'] = self.temporal_keypoint_synthesis(
+                masked_heatmaps, key_frame_index)
+        else:
+            synth_heatmaps = masked_heatmaps[:, key_frame_index]
+        outputs['synth_heatmaps'] = synth_heatmaps
+        return outputs

@@ -140,3 +140,47 @@ class TemporalFeatureFusion(BaseModule):
 
         temporal_feats = self.unpatchify(key_patch_feats)[..., :height, :width]
         return self.refine(temporal_feats)
+
+    def forward_key_frame(self, frame_feats: Tensor, key_frame_index: int) -> Tensor:
+        """:meth:`forward` at inference, computing the last block for the key frame only.
+
+        Only the key frame's tokens leave the transformer, so the last block's attention
+        takes the key frame's tokens as queries (all T*N tokens stay keys and values) and
+        its feed-forward runs on them alone: the same output as :meth:`forward` (up to
+        float rounding) at about (T-1)/T less cost for that block. Inference only (no
+        dropout is applied in the shortened block).
+
+        Args:
+            frame_feats (Tensor): (B, T, C, h, w) (masked) per-frame features.
+            key_frame_index (int): Position of the key frame in T.
+
+        Returns:
+            Tensor: (B, C', h, w) temporal features, as :meth:`forward`.
+        """
+        batch_size, num_frames, _, height, width = frame_feats.shape
+        if num_frames != self.num_frames:
+            raise ValueError(f'{self.__class__.__name__} was built for {self.num_frames} '
+                             f'frames, got {num_frames}')
+        feats = F.pad(frame_feats.flatten(0, 1),
+                      (0, (-width) % self.patch_size, 0, (-height) % self.patch_size))
+        patch_feats = self.patch_embed(feats)
+        grid_size = patch_feats.shape[-2:]
+        tokens = patch_feats.flatten(2).transpose(1, 2).unflatten(0, (batch_size, num_frames))
+        tokens = (tokens + self._spatial_pos_embed(grid_size).unsqueeze(1)
+                  + self.temporal_pos_embed).flatten(1, 2)
+        *layers, last = self.encoder.layers
+        for layer in layers:
+            tokens = layer(tokens)
+        num_patches = tokens.shape[1] // num_frames
+        start = (key_frame_index % num_frames) * num_patches
+        normed = last.norm1(tokens)
+        key_tokens = tokens[:, start:start + num_patches]
+        key_tokens = key_tokens + last.self_attn(
+            normed[:, start:start + num_patches], normed, normed, need_weights=False)[0]
+        key_tokens = key_tokens + last.linear2(last.activation(last.linear1(
+            last.norm2(key_tokens))))
+        if self.encoder.norm is not None:
+            key_tokens = self.encoder.norm(key_tokens)
+        key_patch_feats = key_tokens.transpose(1, 2).reshape(
+            batch_size, self.embed_dims, *grid_size)
+        return self.refine(self.unpatchify(key_patch_feats)[..., :height, :width])

@@ -1,4 +1,7 @@
+from .bidirectional_propagation import BidirectionalPropagationEstimator
 from .pose_propagation import PosePropagationEstimator
 from .video_topdown import VideoTopdownPoseEstimator
 
-__all__ = ['PosePropagationEstimator', 'VideoTopdownPoseEstimator']
+__all__ = [
+    'BidirectionalPropagationEstimator', 'PosePropagationEstimator', 'VideoTopdownPoseEstimator'
+]

@@ -1,10 +1,18 @@
 """Top-down estimator for T-frame inputs."""
 from typing import Dict, Optional, Union
 
+from mmengine.logging import print_log
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor, nn
+
+from ..utils.pretrained import (
+    is_single_frame_checkpoint,
+    load_summary,
+    remap_single_frame_head,
+    single_frame_head_targets,
+)
 
 VideoFeatures = Dict[str, Union[Tensor, int, dict]]
 
@@ -19,6 +27,17 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
     order, add keys to it (masks, fused features, ...; see ``docs/data_contract.md``) and
     the head turns it into the key frame's heatmaps (B, K, h, w). Loss, flip test
     (``inputs.flip(-1)`` flips every frame) and codec decoding are MMPose's.
+
+    **Single-frame checkpoints** (MMPose's COCO top-down models, as the paper configs'
+    ``load_from``) load through MMEngine's ``load_checkpoint(model, file, strict=False)``
+    unchanged, and a load pre-hook puts every tensor where it belongs: the backbone into
+    the backbone; the single-frame head's layers into the neck stage that declares them
+    (``single_frame_head_layers``, e.g. the DAM's per-frame heatmap layer takes
+    ``head.final_layer``); no other ``head.*`` tensor reaches the video head, whose layers
+    share those names but not their role, so it keeps its designed init. One log line says
+    how many tensors loaded, which checkpoint keys went unused and which model keys stayed
+    at init. Checkpoints of the video model itself (they have ``temporal_necks.*`` keys)
+    load as they are.
 
     Args:
         backbone (dict): Backbone config.
@@ -57,6 +76,17 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
         self.temporal_necks = nn.ModuleDict(
             (name, MODELS.build(cfg)) for name, cfg in self._neck_stages(neck).items())
         self.key_frame_index = key_frame_index
+        self._register_load_state_dict_pre_hook(self._remap_single_frame_checkpoint)
+
+    def _remap_single_frame_checkpoint(self, state_dict: dict, prefix: str, *args,
+                                       **kwargs) -> None:
+        """Load pre-hook: a single-frame top-down checkpoint's head goes to the necks."""
+        if not self.temporal_necks or not is_single_frame_checkpoint(state_dict, prefix):
+            return
+        model_state = self.state_dict()
+        remapped = remap_single_frame_head(state_dict, prefix, model_state,
+                                           single_frame_head_targets(self.temporal_necks))
+        print_log(load_summary(state_dict, prefix, model_state, remapped), logger='current')
 
     @staticmethod
     def _neck_stages(neck: OptConfigType) -> Dict[str, ConfigType]:

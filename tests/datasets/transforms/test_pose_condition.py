@@ -38,3 +38,37 @@ def test_source_index_selects_the_frame():
 def test_missing_keypoints_are_named():
     with pytest.raises(KeyError, match='frame_keypoints'):
         GenerateSourceHeatmap(encoder=CODEC)(dict(img_path='a.jpg'))
+
+
+def test_neighbour_heatmaps_follow_the_flip(tiny_posetrack):
+    """The labelled neighbours and the prior move with the frames (flip + affine)."""
+    from stdpose_mm.datasets import PoseTrackVideoDataset
+
+    def sample(flip):
+        pipeline = [dict(type='LoadVideoFrames'), dict(type='GetBBoxCenterScale')]
+        if flip:
+            pipeline.append(dict(type='VideoRandomFlip', prob=1.0))
+        pipeline += [dict(type='VideoTopdownAffine', input_size=(96, 128)),
+                     dict(type='GenerateNeighbourHeatmaps', encoder=CODEC)]
+        dataset = PoseTrackVideoDataset(
+            ann_file=str(tiny_posetrack / 'annotations' / 'posetrack18_val.json'),
+            data_prefix=dict(img=str(tiny_posetrack) + '/'), pipeline=pipeline,
+            test_mode=True, label_stride=4, propagation_triples=dict(hidden_targets=True))
+        index = next(i for i in range(len(dataset))
+                     if dataset.get_data_info(i)['neighbour_present'].sum() == 2)
+        return dataset[index]
+
+    plain, flipped = sample(False), sample(True)
+    flip_indices = plain['flip_indices']
+    assert plain['neighbour_heatmaps'].shape == (34, 32, 24)
+    for joint in range(17):
+        for maps in ('prior_heatmaps', 'neighbour_heatmaps'):
+            source = plain[maps][flip_indices[joint]]
+            mirrored = flipped[maps][joint]
+            assert np.isclose(source.max(), mirrored.max(), atol=0.05)
+            if source.max() > 0:
+                y0, x0 = np.unravel_index(source.argmax(), source.shape)
+                y1, x1 = np.unravel_index(mirrored.argmax(), mirrored.shape)
+                assert abs(y0 - y1) <= 1 and abs((23 - x0) - x1) <= 1
+    np.testing.assert_allclose(flipped['prior_keypoint_scores'][0],
+                               plain['prior_keypoint_scores'][0][flip_indices], atol=0.05)

@@ -118,3 +118,38 @@ def test_format_only_and_arguments(tmp_path, dataset_meta):
         PoseTrackMetric(ann_file=str(ANN_FILE), score_mode='invalid')
     with pytest.raises(ValueError, match='nms_mode'):
         PoseTrackMetric(ann_file=str(ANN_FILE), nms_mode='invalid')
+
+
+def test_ann_file_may_be_the_folder_of_per_video_jsons(tmp_path, dataset_meta):
+    """Issue 14 (1): PoseTrack21's layout, the dataset's ann_file folder given as is."""
+    metric = PoseTrackMetric(ann_file=str(SAMPLE_ROOT / 'annotations' / 'val'),
+                             outfile_prefix=f'{tmp_path}/res', score_mode='bbox',
+                             nms_mode='none')
+    results = run_metric(metric, dataset_meta, topdown_batches(ANN_FILE))
+    assert results['posetrack/Total AP'] == pytest.approx(100.0)
+    assert sorted(p.name for p in tmp_path.glob('*.json')) == list(VIDEOS)
+    only_dir = PoseTrackMetric(ann_file=None, gt_dir=str(SAMPLE_ROOT / 'annotations' / 'val'),
+                               score_mode='bbox', nms_mode='none')
+    assert run_metric(only_dir, dataset_meta, topdown_batches(ANN_FILE))[
+        'posetrack/Total AP'] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize('field, value', [('keypoint_scores', np.nan),
+                                          ('keypoints', np.inf)])
+def test_non_finite_predictions_are_refused(dataset_meta, field, value):
+    """Issue 14 (5): a NaN score would rank above every real score; refused by name."""
+    from stdpose_mm.evaluation.functional import PoseTrackFormatError
+
+    batches = topdown_batches(ANN_FILE)
+    sample = batches[1][1][0]
+    sample['img_path'] = 'images/val/009473_mpii_test/000000.jpg'
+    sample['pred_instances'][field] = sample['pred_instances'][field].copy()
+    sample['pred_instances'][field][0, 3] = value
+    metric = PoseTrackMetric(ann_file=str(ANN_FILE))
+    metric.dataset_meta = dataset_meta
+    with pytest.raises(PoseTrackFormatError) as info:
+        for data_batch, data_samples in batches:
+            metric.process(data_batch, data_samples)
+    message = str(info.value)
+    assert sample['img_path'] in message and f'image {sample["img_id"]}' in message
+    assert f'annotation {sample["id"]}' in message and field in message

@@ -113,10 +113,42 @@ def test_pose_recon_loss_weight():
     torch.testing.assert_close(double.loss(video_feats, samples)['loss_pose_recon'],
                                2 * reference)
     assert 'loss_pose_recon' not in off.loss(video_feats, samples)
-    # lambda_pose (0.5) x the MSE against the key-frame GT heatmaps (all weights 1).
-    gt = torch.stack([d.gt_fields.heatmaps for d in samples])
-    expected = 0.5 * (video_feats['pose_recon_heatmaps'] - gt).square().mean()
+    # lambda_pose (0.5) x the MSE against every frame's GT, zero on unlabelled frames.
+    gt = torch.stack([d.gt_fields.frame_heatmaps for d in samples]).unflatten(1, (T, K))
+    weights = FRAME_LABELED[:, :, None, None, None]
+    expected = 0.5 * ((video_feats['pose_recon_heatmaps'] - gt).square() * weights).mean()
     torch.testing.assert_close(reference, expected)
+
+
+def test_pose_recon_supervises_labelled_support_frames_only():
+    """A labelled support frame's reconstruction error counts, an unlabelled one's not."""
+    necks, head = _build()
+    video_feats = necks.train()(torch.randn(B, T, C, H, W))
+    samples = make_data_samples()
+    reference = head.loss(video_feats, samples)['loss_pose_recon']
+    for frame, counts in ((0, False), (1, True)):  # sample 0: frame 0 unlabelled, 1 labelled
+        changed = dict(video_feats)
+        recon = video_feats['pose_recon_heatmaps'].clone()
+        recon[0, frame] += 1.0
+        changed['pose_recon_heatmaps'] = recon
+        loss = head.loss(changed, samples)['loss_pose_recon']
+        assert (not torch.allclose(loss, reference)) == counts, frame
+
+
+def test_stdpose_inputs_feed_the_spatial_stream_and_the_residual():
+    """temporal_channels joins TFF features to S; synth_residual adds TKS heatmaps."""
+    necks, head = _build(temporal_channels=16, synth_residual=True)
+    head.eval()
+    video_feats = necks.eval()(torch.randn(B, T, C, H, W))
+    video_feats.update(temporal_feats=torch.randn(B, 16, H, W),
+                       synth_heatmaps=torch.randn(B, K, H, W))
+    with torch.no_grad():
+        base = head(video_feats)
+        shifted = head(dict(video_feats, synth_heatmaps=video_feats['synth_heatmaps'] + 1))
+        other_tff = head(dict(video_feats, temporal_feats=torch.randn(B, 16, H, W)))
+    torch.testing.assert_close(shifted, base + 1)
+    assert not torch.allclose(other_tff, base)
+    assert head.spatial_proj.in_channels == C + 16
 
 
 @pytest.mark.parametrize('kwargs, removed', [
@@ -207,7 +239,7 @@ def combined_cfg() -> Config:
 def test_combined_model_from_config_trains_and_predicts(combined_cfg):
     torch.manual_seed(0)
     model = MODELS.build(combined_cfg.model)
-    assert list(model.temporal_necks) == ['dam', 'motion']
+    assert list(model.temporal_necks) == ['dam', 'encoder', 'motion']
     assert isinstance(model.temporal_necks['motion'], SemanticMotionEncoder)
     assert isinstance(model.head, MutualLearningHead)
 
@@ -245,6 +277,7 @@ def test_combined_ablation_configs_remove_what_they_name(combined_cfg):
         'no-pose-recon': lambda m: m.temporal_necks['motion'].pose_decoder is None,
         'no-ctx-recon': lambda m: m.temporal_necks['motion'].context_decoder is None,
         'fusion-sum': lambda m: m.head.fusion_weight_conv is None,
+        'no-dam': lambda m: not m.temporal_necks['dam'].use_dam,
     }
     paths = sorted(glob.glob(str(REPO_ROOT / 'configs/ablations/stdpose-combined_*.py')))
     found = {path.rsplit('_', 1)[-1][:-3]: path for path in paths}
@@ -252,4 +285,5 @@ def test_combined_ablation_configs_remove_what_they_name(combined_cfg):
     for name, path in found.items():
         model = MODELS.build(Config.fromfile(path).model)
         assert expected[name](model), name
-        assert _num_params(model) < _num_params(full), name
+        if name != 'no-dam':  # the DAM has no parameters of its own beyond its head
+            assert _num_params(model) < _num_params(full), name

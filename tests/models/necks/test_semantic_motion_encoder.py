@@ -46,7 +46,7 @@ def test_registered_and_output_shapes():
     video_feats = _dam_outputs()
     outputs = encoder.train()(video_feats)
     assert outputs['motion_feats'].shape == (B, 24, H, W)
-    assert outputs['pose_recon_heatmaps'].shape == (B, K, H, W)
+    assert outputs['pose_recon_heatmaps'].shape == (B, T, K, H, W)
     assert outputs['motion_cube_mask'].shape == (B, NUM_PATCHES)
     assert outputs['motion_frame_mask'].shape == (B, T)
     assert set(outputs['aux_losses']) == {'loss_ctx_recon'}
@@ -78,10 +78,13 @@ def test_tube_masking_covers_the_fraction_with_whole_tubes(ratio):
     cube_mask = outputs['motion_cube_mask']
     assert (cube_mask.sum(1) == round(ratio * NUM_PATCHES)).all()
 
-    # Input of the first block minus the position encodings: the mask token at every
-    # masked position of *every* frame (a tube), the patch embedding elsewhere.
-    pos = encoder.position_encoding((H // PATCH, W // PATCH), captured[0])
-    content = captured[0] - pos  # (B, T, N, d)
+    # Two passes: the clean one (pose path) and the masked one (reconstruction).
+    assert len(captured) == 2
+    # Input of the first block of the masked pass minus the position encodings: the mask
+    # token at every masked position of *every* frame (a tube), the patch embedding
+    # elsewhere.
+    pos = encoder.position_encoding((H // PATCH, W // PATCH), captured[1])
+    content = captured[1] - pos  # (B, T, N, d)
     is_mask_token = torch.isclose(
         content, encoder.cube_mask_token.detach().expand_as(content), atol=1e-6).all(-1)
     assert torch.equal(is_mask_token, cube_mask[:, None, :].expand(B, T, NUM_PATCHES))
@@ -96,9 +99,10 @@ def test_frame_masking_masks_whole_support_frames(num_masked_frames):
     assert (frame_mask.sum(1) == num_masked_frames).all()
     assert not frame_mask[:, KEY].any()
 
-    pos = encoder.position_encoding((H // PATCH, W // PATCH), captured[0])
-    expected = (encoder.frame_mask_token.detach() + pos).expand_as(captured[0])
-    is_mask_token = torch.isclose(captured[0], expected, atol=1e-6).all(-1)  # (B, T, N)
+    assert len(captured) == 2  # the clean pass, then the masked one
+    pos = encoder.position_encoding((H // PATCH, W // PATCH), captured[1])
+    expected = (encoder.frame_mask_token.detach() + pos).expand_as(captured[1])
+    is_mask_token = torch.isclose(captured[1], expected, atol=1e-6).all(-1)  # (B, T, N)
     assert torch.equal(is_mask_token, frame_mask[:, :, None].expand(B, T, NUM_PATCHES))
 
     # Many draws: every support frame gets masked sometimes, the key frame never.
@@ -121,10 +125,46 @@ def test_eval_is_deterministic_and_masks_nothing():
     assert 'aux_losses' not in first and 'pose_recon_heatmaps' not in first
     assert not decoder_calls
 
-    # Training masks at random: two forwards differ.
-    encoder.train()
-    first, second = encoder(video_feats), encoder(video_feats)
-    assert not torch.allclose(first['motion_feats'], second['motion_feats'])
+
+
+def test_pose_path_in_training_does_not_depend_on_the_mask_draw():
+    """The pose path reads the unmasked pass: with fixed weights, two training forwards
+    with different mask draws give the same ``motion_feats`` (the reconstruction outputs,
+    which read the masked pass, do differ)."""
+    encoder = _encoder().train()
+    video_feats = _dam_outputs()
+    torch.manual_seed(10)
+    first = encoder(video_feats)
+    torch.manual_seed(11)
+    second = encoder(video_feats)
+    assert not torch.equal(first['motion_cube_mask'], second['motion_cube_mask'])
+    assert first['motion_cube_mask'].any() and first['motion_frame_mask'].any()
+    torch.testing.assert_close(first['motion_feats'], second['motion_feats'], rtol=0, atol=0)
+    assert not torch.allclose(first['pose_recon_heatmaps'], second['pose_recon_heatmaps'])
+    # ...and equal what eval mode gives but for BatchNorm's batch statistics: with the
+    # refine BN in eval mode in both, training and eval pose paths agree exactly.
+    encoder.refine[1].eval()
+    with torch.no_grad():
+        training_out = encoder(video_feats)['motion_feats']
+        eval_out = encoder.eval()(video_feats)['motion_feats']
+    torch.testing.assert_close(training_out, eval_out)
+
+
+def test_masked_support_frames_get_pose_reconstructions():
+    """Pose reconstruction predicts every frame, so masked support frames can be
+    supervised with their labels; the masked pass is what the decoder reads."""
+    encoder = _encoder().train()
+    captured = _capture_input(encoder.pose_decoder)
+    outputs = encoder(_dam_outputs())
+    assert outputs['pose_recon_heatmaps'].shape == (B, T, K, H, W)
+    masked_frame = outputs['motion_frame_mask'][0].nonzero()[0, 0]
+    # The decoder's input at a masked frame is identical for every token position only
+    # if it came from mask tokens; here it must differ from the clean pass's tokens.
+    clean = encoder.encode(
+        encoder.patch_embed(_dam_outputs()['masked_feats'].flatten(0, 1)).flatten(2)
+        .transpose(1, 2).unflatten(0, (B, T)),
+        encoder.position_encoding((H // PATCH, W // PATCH), captured[0]))
+    assert not torch.allclose(captured[0][0, masked_frame], clean[0, masked_frame])
 
 
 def test_context_loss_in_training_gets_gradients():
@@ -220,12 +260,14 @@ def test_switches_remove_components(switch, removed):
     full_out = full(video_feats)
     torch.manual_seed(3)
     ablated_out = ablated(video_feats)
+    # The pose path never sees a mask: switching masking off leaves motion_feats alone.
+    torch.testing.assert_close(full_out['motion_feats'], ablated_out['motion_feats'])
     if switch == 'mask_cubes':
         assert not ablated_out['motion_cube_mask'].any()
-        assert not torch.allclose(full_out['motion_feats'], ablated_out['motion_feats'])
+        assert ablated_out['motion_frame_mask'].any()
     elif switch == 'mask_frames':
         assert not ablated_out['motion_frame_mask'].any()
-        assert not torch.allclose(full_out['motion_feats'], ablated_out['motion_feats'])
+        assert ablated_out['motion_cube_mask'].any()
     elif switch == 'context_reconstruction':
         assert 'aux_losses' not in ablated_out and 'pose_recon_heatmaps' in ablated_out
     else:
@@ -237,7 +279,7 @@ def test_padding_for_sizes_off_the_patch_grid():
     feats = torch.randn(B, T, C, H - 2, W + 3)
     outputs = encoder(dict(frame_feats=feats, key_frame_index=KEY))
     assert outputs['motion_feats'].shape == (B, 24, H - 2, W + 3)
-    assert outputs['pose_recon_heatmaps'].shape == (B, K, H - 2, W + 3)
+    assert outputs['pose_recon_heatmaps'].shape == (B, T, K, H - 2, W + 3)
 
 
 def test_patch_fold_round_trip():

@@ -1,0 +1,28 @@
+"""tools/sparse_label_experiment.py end to end on a tiny set, one iteration per training."""
+from .e2e_utils import run_tool
+
+SMOKE_OPTIONS = [
+    f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    for key in ('num_workers=0', 'persistent_workers=False')] + ['default_hooks.logger.interval=1']
+
+
+def test_one_command_runs_protocols_methods_and_retraining(tmp_path):
+    work_dir = tmp_path / 'work'
+    result = run_tool(
+        'sparse_label_experiment.py', '--work-dir', str(work_dir), '--data-dir',
+        str(tmp_path / 'data'), '--videos', '2', '1', '--frames', '8', '--train-samples', '2',
+        '--propagation-epochs', '1', '--estimator-epochs', '1', '--num-workers', '0',
+        '--protocols', '7', '--methods', 'interpolate', 'bidirectional-labelled',
+        '--pseudo-methods', 'bidirectional-labelled', '--retrain-protocol', '7',
+        '--cfg-options', *SMOKE_OPTIONS, timeout=1100)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    table = (work_dir / 'table.md').read_text()
+    assert "every 7th frame labelled (PoseWarper's protocol)" in table
+    assert 'hidden labels of the val videos' in table
+    assert '| (b) linear interpolation |' in table
+    assert '| (e) bidirectional model, labelled targets only |' in table
+    assert 'd=1 |' in table  # AP by distance to the nearest label
+    assert '+ pseudo-labels (e) bidirectional' in table and '| 100% labels |' in table
+    stride_dir = work_dir / 'synthetic' / 'stride7'
+    assert (stride_dir / 'val_bidirectional-labelled_ap.json').is_file()
+    assert (stride_dir / 'pseudo_bidirectional-labelled.json').is_file()

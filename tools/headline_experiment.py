@@ -1,0 +1,261 @@
+"""Evidence for the headline model: every model, several seeds, two synthetic sets, one table.
+
+The CPU research setting (``configs/_base_/cpu_research.py``: 64x48 input, 8 epochs, val
+every epoch) on two sets this tool generates when missing:
+
+- ``a``: the demo's kind of video (seed 0, occluders in 70% of the videos, normal speed);
+- ``b``: a harder, differently generated set (seed 1, occluders in every video, motion
+  twice as fast, so more blur and larger displacements between frames).
+
+Models: the single-frame model, its control with 5x the batch (as many labelled frames per
+step as a 5-frame window), STDPose alone, Feng & Chen alone and the headline (combined)
+model, each with ``--seeds``; and (``--ablations``) the headline model with one switch off,
+on set ``a`` with ``--ablation-seeds``. Each run is ``tools/train.py`` with the config's
+schedule; its score is the *last* epoch's validation (no epoch is picked by looking at
+val), read from the json MMEngine writes. Results are appended to ``--results`` (one json
+line per run, so an interrupted experiment resumes where it stopped) and the tables, with
+mean +- std over seeds and the per-epoch val curves, are written to ``--out``.
+
+Example:
+    python tools/headline_experiment.py --jobs 2            # everything (hours on 2 cores)
+    python tools/headline_experiment.py --sets a --models single stdpose --seeds 0
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from stdpose_mm.apis.experiments import (  # noqa: E402
+    OCCLUDED_AP,
+    TOTAL_AP,
+    data_root_options,
+    read_val_curve,
+    train,
+)
+
+MODELS = {
+    'single': 'configs/research/td-hm_tiny-hrnet_research.py',
+    'single-batch80': 'configs/research/td-hm_tiny-hrnet_research_batch80.py',
+    'stdpose': 'configs/research/stdpose_tiny-hrnet_research.py',
+    'feng-chen': 'configs/research/feng-chen-only_tiny-hrnet_research.py',
+    'headline': 'configs/research/stdpose-combined_tiny-hrnet_research.py',
+}
+ABLATIONS = {
+    'no-dam': ['model.neck.dam.use_dam=False'],
+    'no-cubes': ['model.neck.motion.mask_cubes=False'],
+    'no-frames': ['model.neck.motion.mask_frames=False'],
+    'no-ctx-recon': ['model.neck.motion.context_reconstruction=False'],
+    'no-pose-recon': ['model.neck.motion.pose_reconstruction=False'],
+    'fusion-sum': ['model.head.fusion=sum'],
+}
+SETS = {
+    'a': dict(root='data/research_a', seed=0, occluder_prob=0.7, motion_speed=1.0),
+    'b': dict(root='data/research_b', seed=1, occluder_prob=1.0, motion_speed=2.0),
+}
+# Both sets: many short, small videos (decoding stays cheap next to the model).
+SET_SIZE = dict(num_videos={'train': 40, 'val': 8}, num_frames=24, image_size=(192, 144),
+                label_stride=1)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--sets', nargs='+', default=sorted(SETS), choices=sorted(SETS))
+    parser.add_argument('--models', nargs='+', default=list(MODELS), choices=list(MODELS))
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--ablations', nargs='*', default=list(ABLATIONS),
+                        choices=list(ABLATIONS), help='headline switches to turn off (set a)')
+    parser.add_argument('--ablation-seeds', nargs='+', type=int, default=[0, 1])
+    parser.add_argument('--work-dir', default='work_dirs/headline')
+    parser.add_argument('--results', default='docs/results/headline_runs.jsonl',
+                        help='one json line per finished run (resumable)')
+    parser.add_argument('--out', default='docs/headline_evidence.md')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='runs at once; each gets cores/jobs torch threads')
+    parser.add_argument('--report-only', action='store_true',
+                        help='write the tables from --results without training')
+    return parser.parse_args(argv)
+
+
+def ensure_set(name: str) -> str:
+    """The set's root, generated if it is missing."""
+    from stdpose_mm.datasets.synthetic import generate_posetrack
+
+    spec = SETS[name]
+    if not osp.isfile(osp.join(spec['root'], 'annotations', 'posetrack18_val.json')):
+        print(f'[headline] generating set {name} in {spec["root"]}', flush=True)
+        generate_posetrack(spec['root'], seed=spec['seed'], occluder_prob=spec['occluder_prob'],
+                           motion_speed=spec['motion_speed'], **SET_SIZE)
+    return spec['root']
+
+
+def planned_runs(args: argparse.Namespace) -> List[Dict]:
+    # Seed-major order: a stopped experiment has every model at the first seeds.
+    runs = [dict(set=s, model=m, variant='', seed=seed)
+            for seed in args.seeds for s in args.sets for m in args.models]
+    if 'a' in args.sets:
+        runs += [dict(set='a', model='headline', variant=v, seed=seed)
+                 for v in args.ablations for seed in args.ablation_seeds]
+    return runs
+
+
+def research_setting() -> str:
+    """The research base's identity: a run counts only for the setting it was trained in."""
+    import hashlib
+
+    with open(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', '_base_',
+                       'cpu_research.py'), 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()[:12]
+
+
+def run_key(run: Dict) -> str:
+    return f'{run["set"]}/{run["model"]}{"_" + run["variant"] if run["variant"] else ""}' \
+           f'/seed{run["seed"]}'
+
+
+def execute(run: Dict, args: argparse.Namespace, threads: int) -> Dict:
+    """Train one run and return its record (last-epoch metrics and the val curve)."""
+    work_dir = osp.join(args.work_dir, run_key(run))
+    options = data_root_options(SETS[run['set']]['root']) + [f'randomness.seed={run["seed"]}']
+    options += ABLATIONS.get(run['variant'], [])
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY='PASSIVE')
+    start = time.time()
+    train(MODELS[run['model']], work_dir, options, env=env)
+    curve = read_val_curve(work_dir)
+    last = curve[-1]
+    return dict(run, key=run_key(run), setting=research_setting(), total_ap=last[TOTAL_AP],
+                occluded_ap=last.get(OCCLUDED_AP), minutes=(time.time() - start) / 60,
+                threads=threads, curve=[(c['step'], c[TOTAL_AP], c.get(OCCLUDED_AP))
+                                        for c in curve])
+
+
+def load_results(path: str) -> Dict[str, Dict]:
+    """Finished runs of the current research setting (others are kept in the file, unused)."""
+    if not osp.isfile(path):
+        return {}
+    setting = research_setting()
+    with open(path) as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    return {r['key']: r for r in records if r.get('setting') == setting}
+
+
+def mean_std(values: List[float]) -> str:
+    import numpy as np
+
+    if not values:
+        return 'n/a'
+    values = np.asarray(values, dtype=float)
+    std = values.std(ddof=1) if len(values) > 1 else float('nan')
+    return f'{values.mean():.1f} +- {std:.1f} (n={len(values)})'
+
+
+def report(results: Dict[str, Dict]) -> str:
+    """Markdown: per set the main table, the ablation table and the mean val curves."""
+    lines = ['# Headline model: evidence at convergence', '',
+             'Written by `python tools/headline_experiment.py` from '
+             '`docs/results/headline_runs.jsonl`; scores are PoseTrack AP of the **last** '
+             'epoch on the set\'s val split (no epoch picked by hand), mean +- sample std '
+             'over seeds. Setting: `configs/_base_/cpu_research.py`.', '']
+    for set_name in sorted({r['set'] for r in results.values()}):
+        spec = SETS[set_name]
+        lines += [f'## Set {set_name}: seed {spec["seed"]}, occluders '
+                  f'{spec["occluder_prob"]:.0%} of videos, motion x{spec["motion_speed"]:g}', '',
+                  '| model | Total AP | Total AP, occluded joints | minutes/run |',
+                  '|---|---:|---:|---:|']
+        groups: Dict[str, List[Dict]] = {}
+        for record in results.values():
+            if record['set'] == set_name:
+                name = record['model'] + (f' ({record["variant"]})' if record['variant']
+                                          else '')
+                groups.setdefault(name, []).append(record)
+        order = [m for m in MODELS] + [f'headline ({v})' for v in ABLATIONS]
+        for name in sorted(groups, key=lambda n: order.index(n) if n in order else 99):
+            records = groups[name]
+            lines.append(f'| {name} | {mean_std([r["total_ap"] for r in records])} | '
+                         f'{mean_std([r["occluded_ap"] for r in records])} | '
+                         f'{sum(r["minutes"] for r in records) / len(records):.1f} |')
+        lines += ['', f'Val curves (Total AP per epoch, mean over seeds), set {set_name}:', '',
+                  '| model | ' + ' | '.join(f'ep {i + 1}' for i in range(max(
+                      len(r['curve']) for rs in groups.values() for r in rs))) + ' |',
+                  '|---|' + '---:|' * max(len(r['curve']) for rs in groups.values()
+                                          for r in rs)]
+        for name in sorted(groups, key=lambda n: order.index(n) if n in order else 99):
+            curves = [[point[1] for point in r['curve']] for r in groups[name]]
+            length = min(len(c) for c in curves)
+            means = [sum(c[i] for c in curves) / len(curves) for i in range(length)]
+            lines.append(f'| {name} | ' + ' | '.join(f'{m:.1f}' for m in means) + ' |')
+        lines.append('')
+    return '\n'.join(lines) + '\n'
+
+
+def plot_curves(results: Dict[str, Dict], path: str) -> None:
+    """Val Total AP per epoch, mean over seeds, one panel per set (main models only)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    sets = sorted({r['set'] for r in results.values()})
+    if not sets:
+        return
+    figure, axes = plt.subplots(1, len(sets), figsize=(6 * len(sets), 4), squeeze=False)
+    for axis, set_name in zip(axes[0], sets):
+        for model in MODELS:
+            curves = [[p[1] for p in r['curve']] for r in results.values()
+                      if r['set'] == set_name and r['model'] == model and not r['variant']]
+            if not curves:
+                continue
+            length = min(len(c) for c in curves)
+            axis.plot(list(range(1, length + 1)), [sum(c[i] for c in curves) / len(curves)
+                                     for i in range(length)], marker='o', label=model)
+        axis.set_title(f'set {set_name}')
+        axis.set_xlabel('validation (epoch; batch80: every 5 of its epochs)')
+        axis.set_ylabel('val Total AP (mean over seeds)')
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from stdpose_mm.utils.atomic_io import atomic_write_bytes
+
+    args = parse_args(argv)
+    results = load_results(args.results)
+    if not args.report_only:
+        for set_name in args.sets:
+            ensure_set(set_name)
+        todo = [r for r in planned_runs(args) if run_key(r) not in results]
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else 2
+        threads = max(1, cores // max(1, args.jobs))
+        print(f'[headline] {len(todo)} runs to do, {args.jobs} at a time, {threads} torch '
+              f'thread(s) each', flush=True)
+        os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
+
+        def work(run: Dict) -> Dict:
+            record = execute(run, args, threads)
+            with open(args.results, 'a') as f:  # one whole line per run: a kill loses one
+                f.write(json.dumps(record) + '\n')
+            print(f'[headline] {record["key"]}: AP {record["total_ap"]:.1f}, occluded '
+                  f'{record["occluded_ap"]:.1f}, {record["minutes"]:.1f} min', flush=True)
+            return record
+
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for record in pool.map(work, todo):
+                results[record['key']] = record
+    final = load_results(args.results)
+    plot = osp.splitext(args.out)[0] + '_curves.png'
+    plot_curves(final, plot)
+    page = report(final) + f'\n![val curves]({osp.basename(plot)})\n'
+    atomic_write_bytes(page.encode(), args.out)
+    print(f'[headline] wrote {args.out} and {plot}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
