@@ -227,6 +227,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     args = parse_args(argv)
     results = load_results(args.results)
+    failed: List[str] = []
     if not args.report_only:
         for set_name in args.sets:
             ensure_set(set_name)
@@ -237,8 +238,13 @@ def main(argv: Optional[List[str]] = None) -> int:
               f'thread(s) each', flush=True)
         os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
 
-        def work(run: Dict) -> Dict:
-            record = execute(run, args, threads)
+        def work(run: Dict) -> Optional[Dict]:
+            try:
+                record = execute(run, args, threads)
+            except (RuntimeError, FileNotFoundError, IndexError) as error:
+                # One failed run is reported, the others go on (rerun to retry it).
+                print(f'[headline] {run_key(run)} FAILED: {str(error)[-1500:]}', flush=True)
+                return None
             with open(args.results, 'a') as f:  # one whole line per run: a kill loses one
                 f.write(json.dumps(record) + '\n')
             print(f'[headline] {record["key"]}: AP {record["total_ap"]:.1f}, occluded '
@@ -246,15 +252,17 @@ def main(argv: Optional[List[str]] = None) -> int:
             return record
 
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            for record in pool.map(work, todo):
-                results[record['key']] = record
+            failed = [run_key(run) for run, record in zip(todo, pool.map(work, todo))
+                      if record is None]
+        if failed:
+            print(f'[headline] {len(failed)} run(s) failed: {", ".join(failed)}')
     final = load_results(args.results)
     plot = osp.splitext(args.out)[0] + '_curves.png'
     plot_curves(final, plot)
     page = report(final) + f'\n![val curves]({osp.basename(plot)})\n'
     atomic_write_bytes(page.encode(), args.out)
     print(f'[headline] wrote {args.out} and {plot}')
-    return 0
+    return 1 if not args.report_only and failed else 0
 
 
 if __name__ == '__main__':

@@ -16,6 +16,18 @@ research_param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=research_max_epochs, eta_min=1e-5, by_epoch=True),
 ]
 research_train_cfg = dict(max_epochs=research_max_epochs, val_interval=1)
+# The single-frame control (../research/td-hm_tiny-hrnet_research_batch80.py): as many
+# labelled frames per step as a T=5 window batch (5 x 16), for as many steps (5x the epochs
+# of a 5x larger batch), validated at the same steps.
+research_window_frames = 5
+research_control_batch_size = research_batch_size * research_window_frames
+research_control_epochs = research_max_epochs * research_window_frames
+research_control_train_cfg = dict(max_epochs=research_control_epochs,
+                                  val_interval=research_window_frames)
+research_control_param_scheduler = [
+    dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
+    dict(type='CosineAnnealingLR', T_max=research_control_epochs, eta_min=1e-5, by_epoch=True),
+]
 research_tff_feat_size = (24, 16)  # (h, w) of the heatmap grid
 research_data_root = 'data/research_a/'  # tools/headline_experiment.py generates it
 

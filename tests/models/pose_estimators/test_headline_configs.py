@@ -39,3 +39,23 @@ def test_paper_size_ablations_remove_one_paper_each():
     feng_only = _cfg('configs/ablations/feng-chen-only_hrnet_pt17.py').model
     assert feng_only.neck.encoder is None and not feng_only.neck.dam.use_dam
     assert feng_only.head.temporal_channels == 0 and not feng_only.head.synth_residual
+
+
+def test_research_configs_resolve_to_concrete_settings():
+    """Every model of tools/headline_experiment.py: numbers, not unresolved placeholders."""
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    sys.path.insert(0, str(REPO_ROOT / 'tools'))
+    from headline_experiment import MODELS
+
+    for name, path in MODELS.items():
+        cfg = _cfg(path)
+        assert isinstance(cfg.train_dataloader.batch_size, int), name
+        assert isinstance(cfg.train_cfg.max_epochs, int), name
+        assert cfg.train_cfg.val_interval >= 1, name
+    control = _cfg(MODELS['single-batch80'])
+    single = _cfg(MODELS['single'])
+    assert control.train_dataloader.batch_size == 5 * single.train_dataloader.batch_size
+    assert control.train_cfg.max_epochs == 5 * single.train_cfg.max_epochs
