@@ -161,6 +161,13 @@ def report(results: Dict[str, Dict]) -> str:
              '`docs/results/headline_runs.jsonl`; scores are PoseTrack AP of the **last** '
              'epoch on the set\'s val split (no epoch picked by hand), mean +- sample std '
              'over seeds. Setting: `configs/_base_/cpu_research.py`.', '']
+    fewest = min((sum(1 for r in results.values() if (r['set'], r['model'], r['variant'])
+                      == (x['set'], x['model'], x['variant'])) for x in results.values()),
+                 default=0)
+    if fewest < 3:
+        lines += [f'**Incomplete: {len(results)} runs so far; a row with fewer than 3 seeds '
+                  'has no seed spread and is not evidence that one model beats another.** '
+                  'Rerun the tool to continue (finished runs are skipped).', '']
     for set_name in sorted({r['set'] for r in results.values()}):
         spec = SETS[set_name]
         lines += [f'## Set {set_name}: seed {spec["seed"]}, occluders '
