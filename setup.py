@@ -23,6 +23,7 @@ setup(
         'mmengine==0.10.7',
         'mmpose==1.3.2',
         'mmcv>=2.0.0,<2.2.0',
+        'mmpretrain==1.2.0',  # ViTPose's backbone (UpsampledVisionTransformer subclasses it)
         'tqdm',
     ],
     extras_require={'tests': ['pytest', 'ruff'], 'det': ['mmdet==3.3.0']},

@@ -20,7 +20,6 @@ import os
 import os.path as osp
 import resource
 import sys
-import tempfile
 from typing import Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -28,7 +27,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 
-from stdpose_mm.utils.benchmarking import ensure_data_root, install_timeout  # noqa: E402
+from stdpose_mm.utils.benchmarking import ensure_data_root, run_with_scratch  # noqa: E402
 
 MB = 1024.0  # /proc and getrusage report kB on Linux
 
@@ -145,9 +144,7 @@ def build_config(args: argparse.Namespace, scratch: str):
 
 def main() -> None:
     args = parse_args()
-    install_timeout(args.timeout, 'benchmark_memory')
-    with tempfile.TemporaryDirectory() as scratch:
-        run(args, scratch)
+    run_with_scratch(run, args, 'benchmark_memory')
 
 
 def run(args: argparse.Namespace, scratch: str) -> None:

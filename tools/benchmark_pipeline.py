@@ -11,12 +11,11 @@ Example:
 import argparse
 import os.path as osp
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from stdpose_mm.utils.benchmarking import ensure_data_root, install_timeout  # noqa: E402
+from stdpose_mm.utils.benchmarking import ensure_data_root, run_with_scratch  # noqa: E402
 
 
 def parse_args():
@@ -70,13 +69,11 @@ def measure(dataset, num_samples, workers, batch_size) -> float:
 
 def main():
     args = parse_args()
-    install_timeout(args.timeout, 'benchmark_pipeline')
-    with tempfile.TemporaryDirectory() as scratch:
-        args.data_root = ensure_data_root(args.data_root, scratch, 'benchmark_pipeline')
-        run(args)
+    run_with_scratch(run, args, 'benchmark_pipeline')
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace, scratch: str) -> None:
+    args.data_root = ensure_data_root(args.data_root, scratch, 'benchmark_pipeline')
     from mmpose.utils import register_all_modules
 
     import stdpose_mm  # noqa: F401

@@ -17,12 +17,11 @@ import argparse
 import ast
 import os.path as osp
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from stdpose_mm.utils.benchmarking import ensure_data_root, install_timeout  # noqa: E402
+from stdpose_mm.utils.benchmarking import ensure_data_root, run_with_scratch  # noqa: E402
 
 TRAINING_ONLY = ['model.neck.motion.mask_cubes=False', 'model.neck.motion.mask_frames=False',
                  'model.neck.motion.context_reconstruction=False',
@@ -46,9 +45,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    install_timeout(args.timeout, 'benchmark_test_step')
-    with tempfile.TemporaryDirectory() as scratch:
-        run(args, scratch)
+    run_with_scratch(run, args, 'benchmark_test_step')
 
 
 def run(args: argparse.Namespace, scratch: str) -> None:

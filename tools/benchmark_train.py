@@ -22,6 +22,7 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from stdpose_mm.utils.benchmarking import BenchmarkError, ensure_data_root, run_in_child  # noqa: E402
+from stdpose_mm.utils.cli import fail  # noqa: E402
 
 
 def parse_args():
@@ -114,8 +115,7 @@ def main():
                 results.append(run_in_child(_measure, (config, args, data_root),
                                             timeout=args.timeout, label=config))
             except BenchmarkError as error:
-                print(f'error: {error}', file=sys.stderr)
-                sys.exit(1)
+                fail(error, code=1)
     device = (torch.cuda.get_device_name(0) if args.device.startswith('cuda') else
               f'CPU ({results[0]["threads"]} threads)')
     memory = 'peak CUDA MB' if args.device.startswith('cuda') else 'peak RSS MB'

@@ -24,6 +24,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402,F401
 
 from stdpose_mm.utils.benchmarking import BenchmarkError, ensure_data_root, run_in_child  # noqa: E402
+from stdpose_mm.utils.cli import fail  # noqa: E402
 
 
 def parse_args():
@@ -133,8 +134,7 @@ def main():
                                                osp.join(scratch, f'work_{len(rows)}')),
                                       timeout=args.timeout, label=name)
             except BenchmarkError as error:
-                print(f'error: {error}', file=sys.stderr)
-                sys.exit(1)
+                fail(error, code=1)
             finally:
                 stop.set()
                 for spinner in spinners:

@@ -13,53 +13,29 @@ annotations list is checked for existence, size and JPEG/PNG markers (``--full-d
 decoded with OpenCV too). Prints the report and exits with 0 when nothing is bad, 1 when
 bad files were found (all listed), 2 on usage errors (one ``error: ...`` line on stderr).
 
-Only the checker module is loaded (by file path, as ``tools/eval_posetrack.py`` does), not
-the ``stdpose_mm`` package whose ``__init__`` imports torch and mmpose: the tool starts in
-well under a second.
+The checker is part of the numpy-only core: with ``--ann-file`` the tool runs without
+torch / MMPose installed (a config needs MMEngine to be read).
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
+import os.path as osp
 import sys
-import types
-from pathlib import Path
-from typing import Any, Iterator, List, NoReturn, Optional, Sequence
+from typing import List, Optional, Sequence
 
-DATASETS_DIR = Path(__file__).resolve().parents[1] / 'stdpose_mm' / 'datasets'
-EXIT_CLEAN, EXIT_BAD_DATA, EXIT_USAGE = 0, 1, 2
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from stdpose_mm.datasets.dataset_check import check_posetrack_dataset  # noqa: E402
+from stdpose_mm.datasets.posetrack_annotations import PoseTrackAnnotationError  # noqa: E402
+from stdpose_mm.utils.cli import OneLineErrorParser, fail  # noqa: E402
+from stdpose_mm.utils.dataset_cfg import leaf_dataset_cfgs  # noqa: E402
 
-def load_dataset_check() -> types.ModuleType:
-    """Import ``dataset_check.py`` without running the torch-importing package inits.
-
-    A bare package module whose ``__path__`` is the datasets folder lets the checker's
-    relative import of ``posetrack_annotations`` resolve without ``__init__.py``.
-    """
-    package = '_stdpose_datasets'
-    if package not in sys.modules:
-        module = types.ModuleType(package)
-        module.__path__ = [str(DATASETS_DIR)]
-        sys.modules[package] = module
-    return importlib.import_module(f'{package}.dataset_check')
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse with a single ``error: ...`` line and exit code 2 on bad arguments."""
-
-    def error(self, message: str) -> NoReturn:
-        fail(message)
-
-
-def fail(message: str) -> NoReturn:
-    """Print one ``error:`` line on stderr and exit with code 2."""
-    print(f'error: {message}', file=sys.stderr)
-    sys.exit(EXIT_USAGE)
+EXIT_CLEAN, EXIT_BAD_DATA = 0, 1
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = _ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = OneLineErrorParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', nargs='?', help='MMEngine config with the dataset')
     parser.add_argument('--split', choices=('train', 'val', 'test'), default='train',
                         help='which dataloader of the config (default: train)')
@@ -82,19 +58,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-def _leaf_datasets(cfg: Any) -> Iterator[dict]:
-    """Dataset configs holding an ``ann_file``, through wrappers (dataset / datasets)."""
-    if not isinstance(cfg, dict):
-        return
-    if 'ann_file' in cfg:
-        yield cfg
-    elif 'dataset' in cfg:
-        yield from _leaf_datasets(cfg['dataset'])
-    else:
-        for sub in cfg.get('datasets', []):
-            yield from _leaf_datasets(sub)
-
-
 def datasets_from_config(path: str, split: str) -> List[dict]:
     """``check_posetrack_dataset`` keyword arguments for each dataset of a split."""
     from mmengine.config import Config  # light: no torch import
@@ -108,7 +71,7 @@ def datasets_from_config(path: str, split: str) -> List[dict]:
     loader = cfg.get(f'{split}_dataloader')
     if not loader or 'dataset' not in loader:
         fail(f'{path} has no {split}_dataloader.dataset')
-    leaves = list(_leaf_datasets(loader['dataset']))
+    leaves = [leaf for leaf in leaf_dataset_cfgs(loader['dataset']) if 'ann_file' in leaf]
     if not leaves:
         fail(f'{path}: {split}_dataloader.dataset has no ann_file')
     return [dict(ann_file=leaf['ann_file'],
@@ -120,7 +83,6 @@ def datasets_from_config(path: str, split: str) -> List[dict]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    checker = load_dataset_check()
     if args.config is not None:
         targets = datasets_from_config(args.config, args.split)
     else:
@@ -130,11 +92,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     all_ok = True
     for target in targets:
         try:
-            report = checker.check_posetrack_dataset(
+            report = check_posetrack_dataset(
                 num_keypoints=args.num_keypoints, full_decode=args.full_decode,
                 include_unlisted=args.include_unlisted, workers=args.workers,
                 progress=progress, **target)
-        except (FileNotFoundError, checker.PoseTrackAnnotationError) as err:
+        except (FileNotFoundError, PoseTrackAnnotationError) as err:
             fail(str(err))  # no annotation file to check at all
         # The annotation path as checked (under data_root when relative).
         ann_path = os.path.join(target['data_root'], target['ann_file'])

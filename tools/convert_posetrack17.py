@@ -16,24 +16,15 @@ from __future__ import annotations
 import argparse
 import os.path as osp
 import sys
-from typing import NoReturn, Optional, Sequence
+from typing import Optional, Sequence
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-EXIT_BAD_INPUT = 2
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+# numpy only: runs without torch / MMPose installed (stdpose_mm/optional_deps.py).
+from stdpose_mm.datasets.converters import convert_posetrack17  # noqa: E402
+from stdpose_mm.utils.cli import OneLineErrorParser, fail  # noqa: E402
+
 SPLITS = ('train', 'val')
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse with a single ``error: ...`` line and exit code 2 on bad arguments."""
-
-    def error(self, message: str) -> NoReturn:
-        fail(message)
-
-
-def fail(message: str) -> NoReturn:
-    """Print one ``error:`` line on stderr and exit with code 2."""
-    print(f'error: {" ".join(str(message).split())}', file=sys.stderr)
-    sys.exit(EXIT_BAD_INPUT)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -45,7 +36,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     Returns:
         argparse.Namespace: ``src_dir``, ``out_dir``, ``split`` and ``quiet``.
     """
-    parser = _ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = OneLineErrorParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('src_dir', help='folder of PoseTrack17 per-video jsons')
     parser.add_argument('out_dir', help='output folder, e.g. data/posetrack17/annotations')
     parser.add_argument('--split', required=True, choices=SPLITS,
@@ -57,12 +48,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the conversion; returns the process exit code."""
     args = parse_args(argv)
-    # Checked before the import below, which loads mmpose / torch and takes seconds.
     if not osp.isdir(args.src_dir):
         fail(f'PoseTrack17 annotation folder not found: {args.src_dir}')
-    if REPO_ROOT not in sys.path:
-        sys.path.insert(0, REPO_ROOT)
-    from stdpose_mm.datasets.converters import convert_posetrack17
 
     try:
         summary = convert_posetrack17(args.src_dir, args.out_dir, args.split,

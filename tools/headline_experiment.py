@@ -45,6 +45,8 @@ MODELS = {
     'stdpose': 'configs/research/stdpose_tiny-hrnet_research.py',
     'feng-chen': 'configs/research/feng-chen-only_tiny-hrnet_research.py',
     'headline': 'configs/research/stdpose-combined_tiny-hrnet_research.py',
+    'vit-single': 'configs/research/td-hm_tiny-vit_research.py',
+    'vit-headline': 'configs/research/stdpose-combined_tiny-vit_research.py',
 }
 ABLATIONS = {
     'no-dam': ['model.neck.dam.use_dam=False'],
@@ -154,11 +156,11 @@ def mean_std(values: List[float]) -> str:
     return f'{values.mean():.1f} +- {std:.1f} (n={len(values)})'
 
 
-def report(results: Dict[str, Dict]) -> str:
+def report(results: Dict[str, Dict], results_file: str) -> str:
     """Markdown: per set the main table, the ablation table and the mean val curves."""
     lines = ['# Headline model: evidence at convergence', '',
              'Written by `python tools/headline_experiment.py` from '
-             '`docs/results/headline_runs.jsonl`; scores are PoseTrack AP of the **last** '
+             f'`{results_file}`; scores are PoseTrack AP of the **last** '
              'epoch on the set\'s val split (no epoch picked by hand), mean +- sample std '
              'over seeds. Setting: `configs/_base_/cpu_research.py`.', '']
     fewest = min((sum(1 for r in results.values() if (r['set'], r['model'], r['variant'])
@@ -266,7 +268,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     final = load_results(args.results)
     plot = osp.splitext(args.out)[0] + '_curves.png'
     plot_curves(final, plot)
-    page = report(final) + f'\n![val curves]({osp.basename(plot)})\n'
+    page = report(final, args.results) + f'\n![val curves]({osp.basename(plot)})\n'
     atomic_write_bytes(page.encode(), args.out)
     print(f'[headline] wrote {args.out} and {plot}')
     return 1 if not args.report_only and failed else 0

@@ -9,44 +9,14 @@ Bad arguments print a single ``error: ...`` line on stderr and exit with status 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import os.path as osp
 import sys
-from pathlib import Path
-from types import ModuleType
-from typing import NoReturn
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SYNTHETIC_DIR = REPO_ROOT / 'stdpose_mm' / 'datasets' / 'synthetic'
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-
-def load_synthetic() -> ModuleType:
-    """Imports ``stdpose_mm.datasets.synthetic`` straight from its folder.
-
-    Importing it through ``stdpose_mm`` would run the parent packages' ``__init__`` files,
-    which pull in torch and MMPose (seconds of start-up, and a hard dependency); the generator
-    itself only needs numpy and OpenCV, so it is loaded on its own under a private name.
-
-    Returns:
-        The loaded package module.
-    """
-    name = '_stdpose_synthetic'
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(
-        name, SYNTHETIC_DIR / '__init__.py', submodule_search_locations=[str(SYNTHETIC_DIR)])
-    if spec is None or spec.loader is None:
-        raise ImportError(f'cannot load the synthetic generator from {SYNTHETIC_DIR}')
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-class OneLineErrorParser(argparse.ArgumentParser):
-    """ArgumentParser whose usage errors are one ``error: ...`` line (exit status 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f'error: {message} (see --help)\n')
+# numpy + OpenCV only: runs without torch / MMPose installed (stdpose_mm/optional_deps.py).
+from stdpose_mm.datasets.synthetic import generate_posetrack  # noqa: E402
+from stdpose_mm.utils.cli import OneLineErrorParser, fail  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -99,11 +69,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Runs the generator; returns the process exit status."""
     args = parse_args(argv)
-    synthetic = load_synthetic()
     counts = {'train': args.train_videos, 'val': args.val_videos}
     frames = args.frames[0] if len(args.frames) == 1 else tuple(args.frames)
     try:
-        summary = synthetic.generate_posetrack(
+        summary = generate_posetrack(
             args.out_dir,
             num_videos={split: counts[split] for split in dict.fromkeys(args.splits)},
             num_frames=frames,
@@ -118,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             write_masks=not args.no_masks,
             motion_speed=args.motion_speed)
     except ValueError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
+        fail(exc)
     if not args.quiet:
         for split, info in summary['splits'].items():
             print(f'{split}: {len(info["videos"])} videos, {info["num_images"]} frames '

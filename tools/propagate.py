@@ -62,6 +62,7 @@ def main():
     from stdpose_mm.apis import PropagationOutputExists, propagate_from_config
     from stdpose_mm.evaluation.functional import format_ap_table
     from stdpose_mm.utils.atomic_io import atomic_write_bytes
+    from stdpose_mm.utils.cli import fail
 
     label_rule = dict(labeled_ratio=args.labeled_ratio, label_stride=args.label_stride,
                       labeled_frames=args.labeled_frames)
@@ -75,8 +76,7 @@ def main():
             overwrite=args.overwrite, evaluate=args.eval, progress=bar.update)
     except PropagationOutputExists as err:
         bar.close()
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+        fail(err)
     bar.close()
     if args.eval:
         import json

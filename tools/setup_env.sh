@@ -4,7 +4,8 @@
 # Creates $STDPOSE_VENV (default: <repo>/.venv) with the pinned OpenMMLab stack and
 # installs stdpose_mm in editable mode. The mmcv wheel (built from its sdist, with ops)
 # is cached in $STDPOSE_CACHE/wheels (default: ~/.cache/stdpose_mm/wheels), so only the
-# first setup on a machine pays the ~25 min build; later ones take about a minute.
+# first setup on a machine pays the mmcv build (663 s measured from nothing on 2 cores,
+# 2026-12-02); later ones take about a minute.
 #
 # CUDA ops: on a machine with nvcc and a visible GPU mmcv's setup.py builds the CUDA ops
 # by itself; set FORCE_CUDA=1 to force them (e.g. in a GPU container without a driver).
@@ -49,7 +50,7 @@ wheel_dir=$CACHE/wheels/mmcv-$MMCV_VERSION-$([[ $cuda_build == 1 ]] && echo cuda
 mkdir -p "$wheel_dir"
 mmcv_wheel=$(ls "$wheel_dir"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -n1 || true)
 if [[ -z $mmcv_wheel ]]; then
-  log "building mmcv $MMCV_VERSION with ops (cuda=$cuda_build); ~25 min on 2 cores, cached after"
+  log "building mmcv $MMCV_VERSION with ops (cuda=$cuda_build); ~10 min on 2 cores, cached after"
   build_dir=$(mktemp -d)
   trap 'rm -rf "$build_dir"' EXIT
   "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
@@ -71,9 +72,16 @@ log "OpenMMLab stack"
 "${PIP[@]}" install -q --no-build-isolation chumpy
 # xtcocotools' wheel is built against numpy 1 and crashes on numpy 2: build from source.
 "${PIP[@]}" install -q --no-build-isolation --no-binary xtcocotools xtcocotools
+# mmpretrain 1.2.0 (requirements.txt) gives ViTPose's backbone (mmpretrain.VisionTransformer,
+# what MMPose's ViTPose configs build). Checked on this stack (numpy 2.4, torch 2.14.1, mmcv
+# 2.1.0, mmengine 0.10.7): `pip install --dry-run mmpretrain==1.2.0` changes no installed
+# version (it adds only pure-Python packages: einops, mat4py, modelindex, importlib_metadata,
+# ...); its mmcv/mmengine version checks pass; VisionTransformer builds, trains and loads
+# checkpoints (pos_embed resize hook included) with no numpy-2 or torch-2.14 error. Its
+# other parts (datasets, multimodal models) are not used and were not checked.
 "${PIP[@]}" install -q -r "$ROOT/requirements.txt"
 "${PIP[@]}" install -q --no-build-isolation --no-deps -e "$ROOT"
 
-"$VENV/bin/python" -c 'import mmcv, mmcv.ops, mmengine, mmpose, mmdet, xtcocotools, stdpose_mm; print("mmcv", mmcv.__version__, "mmpose", mmpose.__version__, "mmdet", mmdet.__version__)'
+"$VENV/bin/python" -c 'import mmcv, mmcv.ops, mmengine, mmpose, mmdet, mmpretrain, xtcocotools, stdpose_mm; print("mmcv", mmcv.__version__, "mmpose", mmpose.__version__, "mmdet", mmdet.__version__, "mmpretrain", mmpretrain.__version__)'
 echo "$stamp_value" > "$stamp_file"
 log "done in $(( $(date +%s) - start )) s"

@@ -34,14 +34,18 @@ import os
 import os.path as osp
 import subprocess
 import sys
-import time
 
 import numpy as np
 
-TOOLS_DIR = osp.dirname(osp.abspath(__file__))
-sys.path.insert(0, TOOLS_DIR)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from run_ablation import REPO_ROOT, overrides, run, test_metrics  # noqa: E402
+from stdpose_mm.apis.experiments import (  # noqa: E402
+    REPO_ROOT,
+    data_root_options,
+    epoch_options,
+    train_and_test,
+)
+from stdpose_mm.apis.experiments import run_logged as run  # noqa: E402
 
 ONESIDED_CONFIG = 'configs/cpu/stdpose-propagation_tiny-hrnet_synthetic.py'
 BIDIRECTIONAL_CONFIG = 'configs/cpu/stdpose-bipropagation_tiny-hrnet_synthetic.py'
@@ -114,25 +118,6 @@ def parse_args(argv=None):
     return args
 
 
-def train_and_test(config, work_dir, options, skip_done):
-    metrics_file = osp.join(work_dir, 'test_metrics.json')
-    if not (skip_done and osp.isfile(metrics_file)):
-        os.makedirs(osp.dirname(osp.abspath(work_dir)), exist_ok=True)
-        start = time.time()
-        run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-             '--cfg-options', *options], f'{work_dir}.train.log')
-        minutes = (time.time() - start) / 60
-        with open(osp.join(work_dir, 'last_checkpoint')) as f:
-            checkpoint = f.read().strip()
-        run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir',
-             osp.join(work_dir, 'test'), '--cfg-options', *options], f'{work_dir}.test.log')
-        with open(metrics_file, 'w') as f:
-            json.dump(dict(test_metrics(f'{work_dir}.test.log'), train_minutes=minutes,
-                           checkpoint=checkpoint), f)
-    with open(metrics_file) as f:
-        return json.load(f)
-
-
 def ensure_set(args, name):
     folder, generator_args = SETS[name]
     data_root = osp.join(args.data_dir, folder).rstrip('/') + '/'
@@ -147,7 +132,8 @@ def ensure_set(args, name):
 
 
 def run_options(args, data_root, epochs, seed=None):
-    options = overrides(data_root, epochs) + list(args.cfg_options)
+    options = data_root_options(data_root) + (epoch_options(epochs) if epochs else []) + \
+        list(args.cfg_options)
     if args.train_samples:
         options += [f'train_dataloader.dataset.indices={args.train_samples}',
                     f'train_dataloader.batch_size={args.train_samples}']

@@ -12,6 +12,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from stdpose_mm.utils.cli import fail  # noqa: E402
 from stdpose_mm.utils.mmpose_tools import run_mmpose_tool  # noqa: E402
 
 if __name__ == '__main__':
@@ -21,5 +22,4 @@ if __name__ == '__main__':
     try:
         run_mmpose_tool('test.py')
     except (CheckpointMismatchError, TruncatedCheckpointError, UnsafeCheckpointError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(1)
+        fail(err, code=1)

@@ -7,7 +7,10 @@ _base_ = [
 
 custom_imports = dict(imports=['stdpose_mm'], allow_failed_imports=False)
 custom_hooks = [dict(type='SyncBuffersHook'), dict(type='SafeCheckpointHook')]
-default_hooks = dict(checkpoint=dict(save_best='posetrack/Total AP', rule='greater'))
+# Checkpoints replace files atomically (configs/_base_/default_runtime.py, docs/importing.md).
+default_hooks = dict(
+    checkpoint=dict(save_best='posetrack/Total AP', rule='greater',
+                    backend_args=dict(backend='atomic_local')))
 
 val_evaluator = dict(
     _delete_=True,

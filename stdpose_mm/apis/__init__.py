@@ -1,7 +1,33 @@
-"""High-level APIs: offline pose propagation and video inference."""
+"""High-level APIs: offline pose propagation, labelling plans and video inference."""
+from .frame_selection import (  # noqa: F401,E402
+    PLAN_KEY,
+    ErrorModel,
+    FramePick,
+    baseline_picks,
+    format_plan_table,
+    labelling_plan,
+    model_poses_from_config,
+    picks_for_policy,
+    plan_json,
+    pseudo_label_ap,
+    read_plan,
+    simulate_labelling,
+    suggest_frames,
+    with_picks,
+)
 from .inferencers import TrackPoseLocalVisualizer, VideoPoseInferencer  # noqa: F401,E402
 from .model_propagators import BidirectionalPropagator, ModelPropagator  # noqa: F401,E402
-from .propagate_config import propagate_from_config  # noqa: F401,E402
+from .propagate_config import (  # noqa: F401,E402
+    build_model_propagator,
+    propagate_from_config,
+    resolve_setup,
+)
+from .propagation import (  # noqa: F401,E402
+    evaluate_pseudo_labels,
+    plan_propagation,
+    propagation_json,
+    run_baseline,
+)
 from .pseudo_label_writer import (  # noqa: F401,E402
     PropagationOutputExists,
     PropagationRunMismatch,

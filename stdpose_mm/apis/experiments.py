@@ -1,17 +1,28 @@
-"""Training runs as experiments: ``tools/train.py`` in a subprocess, metrics read back from
-the json MMEngine writes (``vis_data/scalars.json``), never parsed from a log."""
+"""Training runs as experiments: ``tools/train.py`` / ``tools/test.py`` in a subprocess,
+metrics read back from the json MMEngine writes (``vis_data/scalars.json`` while training,
+``<timestamp>/<timestamp>.json`` for a test), never parsed from a log."""
 import glob
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
-from typing import Dict, List, Optional, Sequence
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+from ..utils.atomic_io import atomic_write_json
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # The metric's keys for the PoseTrack AP overall and on occluded joints.
 TOTAL_AP = 'posetrack/Total AP'
 OCCLUDED_AP = 'posetrack/Total AP_occluded'
+
+
+def epoch_options(epochs: int) -> List[str]:
+    """``--cfg-options`` for a run of ``epochs`` epochs: one validation at the end, the
+    cosine schedule (``param_scheduler[1]``) stretched to the run."""
+    return [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
+            f'param_scheduler.1.T_max={epochs}']
 
 
 def data_root_options(data_root: str) -> List[str]:
@@ -50,6 +61,76 @@ def train(config: str, work_dir: str, cfg_options: Sequence[str] = (),
     if cfg_options:
         command += ['--cfg-options', *cfg_options]
     run_logged(command, work_dir.rstrip('/') + '.train.log', env=env, timeout=timeout)
+
+
+def test(config: str, checkpoint: str, work_dir: str, cfg_options: Sequence[str] = (),
+         log_file: Optional[str] = None, env: Optional[Dict[str, str]] = None,
+         timeout: Optional[float] = None) -> None:
+    """``python tools/test.py CONFIG CHECKPOINT --work-dir WORK_DIR --cfg-options ...``,
+    logged to ``log_file`` (default ``WORK_DIR.test.log``)."""
+    command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'test.py'), config, checkpoint,
+               '--work-dir', work_dir]
+    if cfg_options:
+        command += ['--cfg-options', *cfg_options]
+    run_logged(command, log_file or work_dir.rstrip('/') + '.test.log', env=env,
+               timeout=timeout)
+
+
+def read_test_metrics(work_dir: str) -> Dict[str, float]:
+    """The PoseTrack metrics of the latest ``tools/test.py`` run in ``work_dir``.
+
+    Args:
+        work_dir (str): The test's work dir (MMEngine writes ``<timestamp>/<timestamp>.json``).
+
+    Returns:
+        dict: ``{'Total AP': ..., 'Total AP_occluded': ..., 'Head AP': ...}``: every
+        ``posetrack/...`` metric, without the prefix.
+
+    Raises:
+        FileNotFoundError: If no test run in ``work_dir`` wrote its metrics.
+    """
+    files = sorted(path for path in glob.glob(osp.join(work_dir, '*', '*.json'))
+                   if osp.basename(path) == osp.basename(osp.dirname(path)) + '.json')
+    if not files:
+        raise FileNotFoundError(f'no <timestamp>/<timestamp>.json test metrics under {work_dir}')
+    with open(files[-1]) as f:
+        record = json.load(f)  # MMEngine's LoggerHook dumps one dict after the test
+    metrics = {key[len('posetrack/'):]: float(value) for key, value in record.items()
+               if key.startswith('posetrack/')}
+    if not metrics:
+        raise FileNotFoundError(f'{files[-1]} holds no posetrack/ metrics')
+    return metrics
+
+
+def train_and_test(config: str, work_dir: str, cfg_options: Sequence[str] = (),
+                   skip_done: bool = False) -> Dict[str, Any]:
+    """Train ``config``, test its last checkpoint, keep the metrics in ``test_metrics.json``.
+
+    Args:
+        config (str): The config to train.
+        work_dir (str): Its work dir; the test runs in ``WORK_DIR/test``, the logs are
+            ``WORK_DIR.train.log`` / ``WORK_DIR.test.log``.
+        cfg_options (Sequence[str]): ``--cfg-options`` of both runs.
+        skip_done (bool): Reuse ``WORK_DIR/test_metrics.json`` when it exists.
+
+    Returns:
+        dict: :func:`read_test_metrics` plus ``train_minutes`` and ``checkpoint``.
+    """
+    metrics_file = osp.join(work_dir, 'test_metrics.json')
+    if not (skip_done and osp.isfile(metrics_file)):
+        os.makedirs(osp.dirname(osp.abspath(work_dir)), exist_ok=True)
+        start = time.time()
+        train(config, work_dir, cfg_options)
+        minutes = (time.time() - start) / 60
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            checkpoint = f.read().strip()
+        test_dir = osp.join(work_dir, 'test')
+        test(config, checkpoint, test_dir, cfg_options,
+             log_file=work_dir.rstrip('/') + '.test.log')
+        atomic_write_json(dict(read_test_metrics(test_dir), train_minutes=minutes,
+                               checkpoint=checkpoint), metrics_file, indent=1)
+    with open(metrics_file) as f:
+        return json.load(f)
 
 
 def read_val_curve(work_dir: str) -> List[Dict[str, float]]:

@@ -11,6 +11,8 @@ from ..datasets.posetrack_annotations import (
     load_video_annotations,
     select_labeled_frames,
 )
+from ..datasets.posetrack_video_dataset import DEFAULT_FRAME_OFFSETS
+from ..utils.dataset_cfg import unwrap_dataset_cfg
 from .propagation import (
     PROPAGATION_METHODS,
     PropagationTarget,
@@ -21,13 +23,6 @@ from .propagation import (
 from .pseudo_label_writer import write_pseudo_labels
 
 LABEL_RULE_KEYS = ('labeled_ratio', 'label_stride', 'labeled_frames')
-
-
-def unwrap_dataset_cfg(dataset_cfg: dict) -> dict:
-    """The innermost dataset config under dataset wrappers (``dataset=dict(...)``)."""
-    while 'dataset' in dataset_cfg:
-        dataset_cfg = dataset_cfg['dataset']
-    return dataset_cfg
 
 
 @dataclass
@@ -115,7 +110,7 @@ def build_model_propagator(setup: PropagationSetup, checkpoint: str, device: str
 
     model = init_model(setup.cfg, checkpoint, device=device)
     pipeline = unwrap_dataset_cfg(setup.cfg.test_dataloader.dataset).pipeline
-    frame_indices = setup.dataset_cfg.get('frame_indices', (-2, -1, 0, 1, 2))
+    frame_indices = setup.dataset_cfg.get('frame_indices', DEFAULT_FRAME_OFFSETS)
     common = dict(batch_size=batch_size, num_workers=num_workers)
     if setup.cfg.model.type == 'BidirectionalPropagationEstimator':
         return BidirectionalPropagator(model, pipeline, setup.metainfo, setup.img_prefix,

@@ -275,9 +275,8 @@ def load_annotation_files(ann_file: str,
 def _merge_video(into: VideoIndex, other: VideoIndex) -> None:
     """Merge a video listed over two files, as one folder-wide read would."""
     into.frames.update(other.frames)
-    into.first_frame = 1 if 0 not in into.frames and 1 in into.frames else 0
-    into.nframes = max(into.nframes, other.nframes,
-                       max(into.frames) - into.first_frame + 1)
+    into.nframes = max(into.nframes, other.nframes)
+    into.update_span()
 
 
 def listed_frame_paths(videos: Dict[str, VideoIndex], img_prefix: str = '') -> List[str]:

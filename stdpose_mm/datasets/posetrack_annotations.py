@@ -48,6 +48,15 @@ class VideoIndex:
     def last_frame(self) -> int:
         return self.first_frame + self.nframes - 1
 
+    def update_span(self) -> None:
+        """Set ``first_frame`` and widen ``nframes`` from the listed frames.
+
+        A video listed with fewer frames than its ``nframes`` (e.g. only the labelled
+        ones) still spans at least up to its last listed frame.
+        """
+        self.first_frame = 1 if 0 not in self.frames and 1 in self.frames else 0
+        self.nframes = max(self.nframes, max(self.frames) - self.first_frame + 1)
+
     def file_name(self, frame_number: int) -> str:
         frame = self.frames.get(frame_number)
         if frame is not None:
@@ -234,10 +243,7 @@ def load_video_annotations(ann_file: str,
                 continue
             frame.annotations.append(ann)
     for video in videos.values():
-        video.first_frame = 1 if 0 not in video.frames and 1 in video.frames else 0
-        # Videos listed with fewer frames than nframes (e.g. only labelled ones) still span
-        # at least up to their last listed frame.
-        video.nframes = max(video.nframes, max(video.frames) - video.first_frame + 1)
+        video.update_span()
     return videos
 
 

@@ -2,7 +2,6 @@
 import logging
 import os.path as osp
 import time
-from collections import Counter
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -10,7 +9,8 @@ from mmengine.logging import print_log
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 
-from .dataset_check import BadDataError, DatasetReport, check_frame_files, load_annotation_files
+from .bad_data_screen import BAD_DATA_MODES, screen_bad_data
+from .dataset_check import load_annotation_files
 from .posetrack_annotations import (
     PoseTrackAnnotationError,
     VideoIndex,
@@ -23,9 +23,16 @@ from .propagation_samples import (
     nearest_labelled,
     neighbour_fields,
     pair_window_offsets,
+    parse_propagation_pairs,
+    parse_propagation_triples,
     window_frame_numbers,
 )
+from .pseudo_labels import keypoint_array, merge_pseudo_labels
 from .transforms.loading import FrameReadError
+
+# The frame window of every video model unless its config says otherwise: two frames on
+# each side of the key frame (offset 0). Datasets, propagation and inference share it.
+DEFAULT_FRAME_OFFSETS = (-2, -1, 0, 1, 2)
 
 
 @DATASETS.register_module()
@@ -129,7 +136,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
     def __init__(self,
                  ann_file: str = '',
                  bbox_file: Optional[str] = None,
-                 frame_indices: Sequence[int] = (-2, -1, 0, 1, 2),
+                 frame_indices: Sequence[int] = DEFAULT_FRAME_OFFSETS,
                  frame_sampler_mode: str = 'fixed',
                  frame_range: Optional[Sequence[int]] = None,
                  labeled_ratio: Optional[float] = None,
@@ -162,25 +169,14 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             self.window = (self.frame_indices[0], self.frame_indices[-1])
         self.propagation_pairs = None
         if propagation_pairs is not None:
-            max_distance = int(propagation_pairs['max_distance'])
-            min_distance = int(propagation_pairs.get('min_distance', 1))
-            if not 1 <= min_distance <= max_distance:
-                raise ValueError('propagation_pairs needs 1 <= min_distance <= max_distance, '
-                                 f'got {propagation_pairs}')
-            self.propagation_pairs = (min_distance, max_distance)
+            self.propagation_pairs = parse_propagation_pairs(propagation_pairs)
+            max_distance = self.propagation_pairs[1]
             self.window = (min(self.window[0], -max_distance), max(self.window[1], max_distance))
         self.propagation_triples = None
         if propagation_triples is not None:
             if propagation_pairs is not None:
                 raise ValueError('give propagation_pairs or propagation_triples, not both')
-            unknown = set(propagation_triples) - {'max_distance', 'one_sided_prob',
-                                                  'hidden_targets'}
-            if unknown:
-                raise ValueError(f'propagation_triples: unknown keys {sorted(unknown)}')
-            self.propagation_triples = dict(
-                max_distance=propagation_triples.get('max_distance'),
-                one_sided_prob=float(propagation_triples.get('one_sided_prob', 0.0)),
-                hidden_targets=bool(propagation_triples.get('hidden_targets', False)))
+            self.propagation_triples = parse_propagation_triples(propagation_triples)
         self.labeled_ratio = labeled_ratio
         self.label_stride = label_stride
         self.labeled_frames = labeled_frames
@@ -189,7 +185,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         self.pseudo_label_weight = pseudo_label_weight
         self.vid_key = vid_key
         self.frame_key = frame_key
-        if bad_data not in ('error', 'skip', 'off'):
+        if bad_data not in BAD_DATA_MODES:
             raise ValueError(f'bad_data must be "error", "skip" or "off", got {bad_data!r}')
         self.bad_data = bad_data
         self._bad_frame_paths: frozenset = frozenset()  # marked by the 'skip' pre-check
@@ -227,7 +223,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         # never held by the dataset after loading.
         tracks = {
             vid_id: {
-                number: {track_id: (self._keypoint_array(ann), 1.0, ann)
+                number: {track_id: (keypoint_array(ann), 1.0, ann)
                          for track_id, ann in group_by_track(videos[vid_id].frames[number]
                                                              .annotations).items()}
                 for number in numbers
@@ -287,54 +283,12 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                          bad_annotations: List[Tuple[str, str]], num_files: int,
                          started: float) -> List[dict]:
         """Pre-check every frame the samples' windows name; raise, or skip bad data."""
-        prefix = self.data_prefix.get('img', '')
-        listed = {osp.join(prefix, frame.image['file_name'])
-                  for video in videos.values() for frame in video.frames.values()}
-        paths = sorted({path for info in data_list for path in info['window_paths']})
-        bad_frames, missing_unlisted = check_frame_files(paths, listed)
-        report = DatasetReport(bad_annotation_files, bad_frames, num_files, len(paths),
-                               time.perf_counter() - started, missing_unlisted,
-                               bad_annotations)
-        name = type(self).__name__
-        print_log(f'{name}: pre-check of {self.ann_file}: {report.format().splitlines()[0]}',
-                  logger='current')
-        if self.bad_data == 'error':
-            if not report.ok:
-                raise BadDataError(
-                    f'{name}: bad data in {self.ann_file} (found before any training); '
-                    f'{report.format()}\nFix or remove these files, or set bad_data="skip" '
-                    'in the dataset config to leave them out (or "off" to skip this check).',
-                    report)
-            return data_list
-        if not videos:
-            raise BadDataError(f'{name}: no readable annotation file in {self.ann_file}; '
-                               f'{report.format()}', report)
-        for path, reason in bad_annotation_files:
-            self._log_bad_once(path, f'{name}: left out malformed annotation file {path} '
-                               f'and its videos ({reason})')
-        for path, reason in bad_annotations:
-            self._log_bad_once(f'{path}: {reason}', f'{name}: left out {path}: {reason}')
-        bad = dict(bad_frames)
-        key_uses = Counter(info['img_path'] for info in data_list if info['img_path'] in bad)
-        for path, reason in bad_frames:
-            self._log_bad_once(path, f'{name}: frame {path} is {reason}: left out '
-                               f'{key_uses[path]} sample(s) with it as key frame; windows '
-                               'that need it use the nearest readable frame')
-        if missing_unlisted:
-            print_log(f'{name}: {len(missing_unlisted)} support frame(s) not listed in the '
-                      f'annotations do not exist (e.g. {missing_unlisted[0]}); windows use '
-                      'the nearest readable frame', logger='current', level=logging.WARNING)
-        self._bad_frame_paths = frozenset(bad) | frozenset(missing_unlisted)
-        kept = [info for info in data_list if info['img_path'] not in bad]
-        for info in kept:
-            # A replaced support frame shows another frame: its labels must not supervise.
-            for position, path in enumerate(info['window_paths']):
-                if path in self._bad_frame_paths:
-                    info['window_weights'][position] = 0
-                    info['window_keypoints'][position] = 0
-        if not kept:
-            raise BadDataError(f'{name}: every sample of {self.ann_file} has a bad key frame; '
-                               f'{report.format()}', report)
+        kept, self._bad_frame_paths = screen_bad_data(
+            data_list, videos, self.bad_data, type(self).__name__, self.ann_file,
+            self.data_prefix.get('img', ''), bad_annotation_files, bad_annotations, num_files,
+            started, log=lambda message: print_log(message, logger='current'),
+            log_bad_once=self._log_bad_once,
+            warn=lambda message: print_log(message, logger='current', level=logging.WARNING))
         return kept
 
     def _log_bad_once(self, path: str, message: str) -> None:
@@ -410,43 +364,13 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         _, first = np.unique(info['window_numbers'], return_index=True)
         return np.intersect1d(np.flatnonzero(valid), first)
 
-    @staticmethod
-    def _keypoint_array(ann: dict) -> np.ndarray:
-        return np.asarray(ann['keypoints'], dtype=np.float32).reshape(-1, 3)
-
     def _add_pseudo_labels(self, videos: Dict[str, VideoIndex], tracks: dict,
                            num_keypoints: int) -> None:
-        pseudo_videos = load_video_annotations(
-            self.pseudo_label_file, num_keypoints, vid_key=self.vid_key,
-            frame_key=self.frame_key)
-        added = kept_joints = dropped_joints = 0
-        for vid_id, pseudo_video in pseudo_videos.items():
-            if vid_id not in videos:
-                raise PoseTrackAnnotationError(
-                    f'{self.pseudo_label_file}: video {vid_id!r} ("{self.vid_key}") is not in '
-                    f'{self.ann_file}')
-            video_tracks = tracks.setdefault(vid_id, {})
-            for number, frame in pseudo_video.frames.items():
-                if number in video_tracks or not frame.annotations:
-                    continue  # real labels always win over pseudo-labels
-                frame_tracks = {}
-                for track_id, ann in group_by_track(frame.annotations).items():
-                    keypoints = self._keypoint_array(ann)
-                    scores = np.asarray(ann.get('scores') or keypoints[:, 2], np.float32)
-                    if scores.shape != (num_keypoints, ):
-                        raise PoseTrackAnnotationError(
-                            f'{frame.ann_file}: annotation {ann.get("id")} field "scores" has '
-                            f'{scores.size} values, expected {num_keypoints}')
-                    labelled = keypoints[:, 2] > 0
-                    keep = labelled & (scores >= self.pseudo_label_score_thr)
-                    kept_joints += int(keep.sum())
-                    dropped_joints += int((labelled & ~keep).sum())
-                    keypoints[:, 2] = keep
-                    frame_tracks[track_id] = (keypoints, self.pseudo_label_weight, ann)
-                if frame_tracks:
-                    video_tracks[number] = frame_tracks
-                    added += 1
-        print_log(f'{type(self).__name__}: {added} pseudo-labelled frames from '
+        counts = merge_pseudo_labels(
+            videos, tracks, self.pseudo_label_file, num_keypoints, self.pseudo_label_score_thr,
+            self.pseudo_label_weight, self.ann_file, self.vid_key, self.frame_key)
+        kept_joints, dropped_joints = counts.kept_joints, counts.dropped_joints
+        print_log(f'{type(self).__name__}: {counts.frames} pseudo-labelled frames from '
                   f'{self.pseudo_label_file} ({kept_joints} joints, weight '
                   f'{self.pseudo_label_weight})', logger='current')
         if dropped_joints:
@@ -545,7 +469,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                 before, after = nearest_labelled(labelled, number, max_distance)
                 for track_id, ann in sorted(group_by_track(
                         video.frames[number].annotations).items()):
-                    keypoints = self._keypoint_array(ann)
+                    keypoints = keypoint_array(ann)
                     if keypoints[:, 2].max() <= 0:
                         continue
                     sides = [self._labelled_side(frame_tracks, side, track_id)

@@ -13,13 +13,53 @@ model sees and the way the labelled poses enter it cannot drift apart:
 - :func:`carry_confidence`: what a pseudo-label score means (see there);
 - :func:`neighbour_fields`: the inputs of the bidirectional propagation model (both
   labelled neighbours' poses, their real frame distances, the interpolated prior and the
-  crop box), computed from labelled frames only, never from the target.
+  crop box), computed from labelled frames only, never from the target;
+- :func:`parse_propagation_pairs` / :func:`parse_propagation_triples`: the dataset's
+  ``propagation_pairs`` / ``propagation_triples`` settings, checked.
 
 Numpy only (the numpy-only core of the package).
 """
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
+
+TRIPLE_KEYS = ('max_distance', 'one_sided_prob', 'hidden_targets')
+
+
+def parse_propagation_pairs(propagation_pairs: dict) -> Tuple[int, int]:
+    """``(min_distance, max_distance)`` of one-sided propagation samples.
+
+    Args:
+        propagation_pairs (dict): ``max_distance`` and optionally ``min_distance`` (1).
+
+    Raises:
+        ValueError: Unless ``1 <= min_distance <= max_distance``.
+    """
+    max_distance = int(propagation_pairs['max_distance'])
+    min_distance = int(propagation_pairs.get('min_distance', 1))
+    if not 1 <= min_distance <= max_distance:
+        raise ValueError('propagation_pairs needs 1 <= min_distance <= max_distance, '
+                         f'got {propagation_pairs}')
+    return min_distance, max_distance
+
+
+def parse_propagation_triples(propagation_triples: dict) -> dict:
+    """The bidirectional propagation samples' settings, with their defaults.
+
+    Args:
+        propagation_triples (dict): ``max_distance`` (None: any), ``one_sided_prob`` (0.0)
+            and ``hidden_targets`` (False).
+
+    Raises:
+        ValueError: An unknown key.
+    """
+    unknown = set(propagation_triples) - set(TRIPLE_KEYS)
+    if unknown:
+        raise ValueError(f'propagation_triples: unknown keys {sorted(unknown)}')
+    return dict(max_distance=propagation_triples.get('max_distance'),
+                one_sided_prob=float(propagation_triples.get('one_sided_prob', 0.0)),
+                hidden_targets=bool(propagation_triples.get('hidden_targets', False)))
+
 
 # Distance (in frames) at which a label carried without image evidence scores 0.5.
 CARRY_HALF_DISTANCE = 4.0

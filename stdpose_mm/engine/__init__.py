@@ -1,1 +1,2 @@
+from .fileio import *  # noqa: F401,F403
 from .hooks import *  # noqa: F401,F403

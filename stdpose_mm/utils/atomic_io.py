@@ -1,39 +1,25 @@
-"""Atomic local file writes for MMEngine (checkpoints above all).
+"""Atomic file writes: readers see the old file or the new one, never half of one.
 
-MMEngine 0.10.7 saves a checkpoint by serialising it to memory and handing the bytes to
-the file backend of the target path: ``get_file_backend(path, backend_args)`` returns
-``backends['local']`` when ``backend_args=dict(backend='local')`` (MMPose's runtime sets
-this) and ``prefix_to_backends['']`` for a plain path with ``backend_args=None``; both are
-:class:`mmengine.fileio.LocalBackend`, whose ``put`` opens the final path and writes into
-it. A process killed mid-write (SIGKILL, OOM killer, a pre-empted job) leaves a truncated
-``epoch_N.pth`` that ``--resume`` then trips over.
-
-:func:`register_atomic_local_backend` replaces both registrations with
-:class:`AtomicLocalBackend`: identical except that ``put`` / ``put_text`` write a temporary
-file in the same folder, ``fsync`` it and ``os.replace`` it onto the target, so the target
-is always either the complete old file or the complete new one. Importing ``stdpose_mm``
-installs it.
-
-MMEngine's ``last_checkpoint`` pointer file, which ``CheckpointHook`` writes with a plain
-``open(..., 'w')`` (not through a backend), is covered by rebinding the name ``open`` in
-``mmengine.hooks.checkpoint_hook`` only (:func:`atomic_open`: text writes there go through a
-temporary file and ``os.replace`` on close; reads are the builtin ``open``). Not covered: the
-deprecated ``file_client_args`` path (``FileClient``'s own registry).
+:func:`atomic_write_bytes` (and :func:`atomic_write_text` / :func:`atomic_write_json` on top
+of it) write a hidden temporary file in the target's folder, ``fsync`` it and ``os.replace``
+it onto the target. This is the one atomic writer of the project: checkpoints (through
+:class:`~stdpose_mm.engine.fileio.AtomicLocalBackend`, the MMEngine file backend named
+``'atomic_local'`` that the configs select), pseudo-labels, detections, converted and
+synthetic annotations, tool outputs.
 
 A process killed mid-write leaves its temporary file (``.<name>.<pid>.<hex>.tmp``) behind;
 :func:`remove_stale_temp_files` deletes those whose writing process is gone
 (``SafeCheckpointHook`` runs it on the work dir when a run starts or resumes).
+
+Pure Python: no numpy, torch or MMEngine import.
 """
-import builtins
-import io
+import json
 import os
 import os.path as osp
 import re
 import secrets
 from pathlib import Path
-from typing import List, Union
-
-from mmengine.fileio import LocalBackend
+from typing import Any, List, Union
 
 
 def _fsync_dir(dirname: str) -> None:
@@ -107,7 +93,7 @@ def remove_stale_temp_files(folder: Union[str, Path]) -> List[str]:
     return removed
 
 
-def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
+def atomic_write_bytes(data: bytes, filepath: Union[str, Path], durable: bool = True) -> None:
     """Write ``data`` to ``filepath`` so that readers see the old or the new file, never half.
 
     The bytes go to a hidden temporary file in the target's folder (same file system, so
@@ -119,6 +105,10 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
     Args:
         data (bytes): The complete new content.
         filepath (str | Path): Destination path; missing parent folders are created.
+        durable (bool): ``fsync`` the file and its folder, so that the new content survives
+            a power loss too. False skips both (still atomic for readers and for a killed
+            process): for many small files that can be made again, such as rendered
+            frames. Defaults to True.
     """
     target = osp.realpath(os.fspath(filepath))
     dirname = osp.dirname(target)
@@ -130,8 +120,9 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         if osp.exists(target):
             os.chmod(tmp_path, os.stat(target).st_mode & 0o7777)
         os.replace(tmp_path, target)
@@ -141,82 +132,21 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
         except FileNotFoundError:
             pass
         raise
-    _fsync_dir(dirname)
+    if durable:
+        _fsync_dir(dirname)
 
 
-class AtomicLocalBackend(LocalBackend):
-    """:class:`mmengine.fileio.LocalBackend` whose writes replace files atomically.
+def atomic_write_text(text: str, filepath: Union[str, Path], encoding: str = 'utf-8') -> None:
+    """:func:`atomic_write_bytes` of ``text`` encoded with ``encoding``."""
+    atomic_write_bytes(text.encode(encoding), filepath)
 
-    Reads, listing and removal are inherited unchanged; ``put`` and ``put_text`` write
-    through :func:`atomic_write_bytes`.
+
+def atomic_write_json(obj: Any, filepath: Union[str, Path], **dumps_kwargs) -> None:
+    """:func:`atomic_write_bytes` of ``json.dumps(obj, **dumps_kwargs)`` (UTF-8).
+
+    Args:
+        obj: A json-serialisable object.
+        filepath (str | Path): Destination path; missing parent folders are created.
+        **dumps_kwargs: Passed to :func:`json.dumps` (``indent``, ``allow_nan`` ...).
     """
-
-    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        """Write bytes to ``filepath`` atomically (parent folders are created).
-
-        Args:
-            obj (bytes): Data to be written.
-            filepath (str | Path): Path to write data.
-        """
-        atomic_write_bytes(obj, filepath)
-
-    def put_text(self,
-                 obj: str,
-                 filepath: Union[str, Path],
-                 encoding: str = 'utf-8') -> None:
-        """Write text to ``filepath`` atomically (parent folders are created).
-
-        Args:
-            obj (str): Data to be written.
-            filepath (str | Path): Path to write data.
-            encoding (str): Text encoding. Defaults to 'utf-8'.
-        """
-        atomic_write_bytes(obj.encode(encoding), filepath)
-
-
-class _AtomicTextWriter(io.StringIO):
-    """A text file opened for writing whose content replaces the target on ``close``."""
-
-    def __init__(self, path: Union[str, Path], encoding: str = 'utf-8') -> None:
-        super().__init__()
-        self.path = path
-        self._text_encoding = encoding
-        self._failed = False
-
-    def __exit__(self, exc_type, exc, traceback):
-        self._failed = exc_type is not None  # an error mid-write keeps the old file
-        return super().__exit__(exc_type, exc, traceback)
-
-    def close(self) -> None:
-        if not self.closed and not self._failed:
-            atomic_write_bytes(self.getvalue().encode(self._text_encoding), self.path)
-        super().close()
-
-
-def atomic_open(file, mode: str = 'r', *args, **kwargs):
-    """``open`` whose plain text writes (``'w'``) replace the file atomically on close.
-
-    Every other mode is the builtin ``open``. Installed as ``open`` of
-    ``mmengine.hooks.checkpoint_hook`` only, for the ``last_checkpoint`` pointer file.
-    """
-    if mode in ('w', 'wt') and not args and set(kwargs) <= {'encoding'}:
-        return _AtomicTextWriter(file, kwargs.get('encoding') or 'utf-8')
-    return builtins.open(file, mode, *args, **kwargs)
-
-
-def register_atomic_local_backend() -> None:
-    """Make MMEngine's ``local`` backend (name ``'local'``, prefix ``''``) atomic.
-
-    Idempotent. Backend instances MMEngine cached before this call (``mmengine.fileio``'s
-    singleton cache, used by ``mmengine.put`` / ``dump``) are dropped so that they are
-    rebuilt from the new class.
-    """
-    from mmengine.fileio import io as fileio_io
-    from mmengine.fileio import register_backend
-    from mmengine.hooks import checkpoint_hook
-
-    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
-    checkpoint_hook.open = atomic_open  # the last_checkpoint pointer file
-    for key, instance in list(fileio_io.backend_instances.items()):
-        if type(instance) is LocalBackend:
-            del fileio_io.backend_instances[key]
+    atomic_write_bytes(json.dumps(obj, **dumps_kwargs).encode('utf-8'), filepath)

@@ -159,3 +159,19 @@ def install_timeout(seconds: float, label: str) -> None:
 
     signal.signal(signal.SIGALRM, _expired)
     signal.alarm(int(max(1, seconds)))
+
+
+def run_with_scratch(run: Callable[[Any, str], None], args: Any, label: str) -> None:
+    """``run(args, scratch)``: under :func:`install_timeout` (``args.timeout`` seconds) and
+    with a temporary scratch folder, removed afterwards (the ``main`` of a benchmark tool).
+
+    Args:
+        run: The measurement; ``scratch`` holds whatever it generates (data, work dirs).
+        args: The parsed command line (with ``timeout``).
+        label (str): Tool name for the timeout message.
+    """
+    import tempfile
+
+    install_timeout(args.timeout, label)
+    with tempfile.TemporaryDirectory() as scratch:
+        run(args, scratch)

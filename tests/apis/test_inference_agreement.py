@@ -6,24 +6,25 @@ then the val detections json), the inferencer's per-person keypoints equal those
 gives both the same AP.
 """
 import glob
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from mmengine import Config
-from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
-from mmpose.registry import DATASETS, METRICS, MODELS
+from mmpose.registry import MODELS
 
 from stdpose_mm.apis import VideoPoseInferencer
 from stdpose_mm.apis.inferencers import evaluate_video_predictions
+from stdpose_mm.apis.inferencers.agreement import gt_box_detections, predict_like_test_tool
 from tests.conftest import REPO_ROOT
 
 CONFIGS = {
     'stdpose': str(REPO_ROOT / 'configs/cpu/stdpose_tiny-hrnet_synthetic.py'),
     'combined': str(REPO_ROOT / 'configs/cpu/stdpose-combined_tiny-hrnet_synthetic.py'),
+    # The inferencer caches backbone outputs: for UpsampledVisionTransformer, the upsampled maps.
+    'combined-vit': str(REPO_ROOT / 'configs/cpu/stdpose-combined_tiny-vit_synthetic.py'),
 }
 DET_THR = 0.4
 
@@ -40,31 +41,11 @@ def val_set(tmp_path_factory):
     summary = generate_posetrack(str(root), num_videos={'val': 2}, num_frames=7,
                                  image_size=(192, 144), people_per_video=(2, 2),
                                  write_masks=False, seed=5)
-    gt_dets = [dict(image_id=a['image_id'], bbox=a['bbox'], score=1., category_id=1)
-               for a in json.loads(Path(summary['splits']['val']['ann_file']).read_text())[
-                   'annotations']]
-    gt_file = root / 'gt_boxes.json'
-    gt_file.write_text(json.dumps(gt_dets))
+    gt_file = gt_box_detections(summary['splits']['val']['ann_file'],
+                                str(root / 'gt_boxes.json'))
     return dict(root=root, ann_file=summary['splits']['val']['ann_file'],
                 det_file=summary['splits']['val']['det_file'], gt_boxes=str(gt_file),
                 frames_dirs=sorted(glob.glob(str(root / 'images/val/*'))))
-
-
-def _test_path(cfg, model, det_file, val_set):
-    """tools/test.py's predictions: test_step on the dataset's samples, and their AP."""
-    dataset_cfg = cfg.test_dataloader.dataset
-    dataset_cfg.update(data_root=str(val_set['root']), bbox_file=det_file,
-                       filter_cfg=dict(bbox_score_thr=DET_THR), test_mode=True)
-    dataset = DATASETS.build(dataset_cfg)
-    metric = METRICS.build(dict(cfg.test_evaluator, ann_file=val_set['ann_file']))
-    metric.dataset_meta = model.dataset_meta
-    samples = []
-    for start in range(0, len(dataset), 4):
-        batch = pseudo_collate([dataset[i] for i in range(start, min(start + 4, len(dataset)))])
-        outputs = model.test_step(batch)
-        metric.process(batch, [output.to_dict() for output in outputs])
-        samples += outputs
-    return samples, metric.evaluate(len(dataset))
 
 
 @pytest.mark.parametrize('model_name', sorted(CONFIGS))
@@ -78,8 +59,10 @@ def test_inferencer_agrees_with_test_step(val_set, model_name, boxes, tmp_path):
     inferencer = VideoPoseInferencer(cfg, device='cpu')
     inferencer.model.load_state_dict(model.state_dict())
     model.dataset_meta = inferencer.model.dataset_meta
-    with torch.no_grad():
-        expected, expected_ap = _test_path(cfg, model, val_set[boxes], val_set)
+    cfg.test_dataloader.dataset.data_root = str(val_set['root'])
+    cfg.test_evaluator.ann_file = val_set['ann_file']
+    expected, expected_ap = predict_like_test_tool(cfg, model, val_set[boxes], DET_THR,
+                                                  batch_size=4)
     frames = [result['predictions'][0] for frames_dir in val_set['frames_dirs']
               for result in inferencer(frames_dir, bboxes=val_set[boxes],
                                        bbox_thr=DET_THR - 1e-6, return_datasamples=True)]
@@ -109,3 +92,44 @@ def test_inferencer_agrees_with_test_step(val_set, model_name, boxes, tmp_path):
     assert abs(metrics['posetrack/Total AP'] - expected_ap['posetrack/Total AP']) < 0.5
     assert sorted(p.name for p in (tmp_path / 'preds').iterdir()) == sorted(
         Path(p).name for p in glob.glob(str(val_set['root'] / 'annotations/val/*.json')))
+
+
+def test_agreement_tool_prints_both_paths(val_set, capsys):
+    """tools/check_inference_agreement.py: same AP and keypoints from both paths, exit 0."""
+    import sys
+    sys.path.insert(0, str(REPO_ROOT / 'tools'))
+    try:
+        from check_inference_agreement import main
+    finally:
+        sys.path.remove(str(REPO_ROOT / 'tools'))
+
+    config = CONFIGS['stdpose']
+    checkpoint = val_set['root'] / 'random.pth'
+    init_default_scope('mmpose')
+    torch.manual_seed(0)
+    torch.save({'state_dict': MODELS.build(Config.fromfile(config).model).state_dict()},
+               checkpoint)
+    assert main([config, str(checkpoint), '--data-root', str(val_set['root'])]) == 0
+    table = capsys.readouterr().out
+    test_ap, inferencer_ap = (float(line.split('|')[2]) for line in table.splitlines()
+                              if line.startswith(('| tools/test.py', '| VideoPoseInferencer')))
+    assert test_ap == inferencer_ap
+    assert 'largest keypoint difference between the paths: 0.0000 px' in table
+
+
+def test_frames_without_people_are_scored_not_refused(val_set):
+    """A frame where the detector found nobody (no ``gt_instances``) counts as no prediction."""
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+
+    cfg = Config.fromfile(CONFIGS['stdpose'])
+    inferencer = VideoPoseInferencer(cfg, device='cpu')
+    frames = [result['predictions'][0] for result in inferencer(
+        val_set['frames_dirs'][0], bboxes=val_set['gt_boxes'], return_datasamples=True)]
+    empty = PoseDataSample(metainfo=dict(img_path=frames[0].img_path))
+    empty.pred_instances = InstanceData(keypoints=np.zeros((0, 17, 2), np.float32),
+                                        keypoint_scores=np.zeros((0, 17), np.float32),
+                                        bbox_scores=np.zeros(0, np.float32))
+    metrics = evaluate_video_predictions([empty] + frames[1:], val_set['ann_file'],
+                                         inferencer.model.dataset_meta)
+    assert 0 <= metrics['posetrack/Total AP'] <= 100

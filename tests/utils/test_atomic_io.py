@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 from stdpose_mm.utils import AtomicLocalBackend, atomic_write_bytes, safe_load_checkpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+ATOMIC = dict(backend='atomic_local')
 OLD = b'old checkpoint ' * 1000
 NEW = b'new checkpoint ' * 4000
 
@@ -52,13 +53,32 @@ def leftovers(folder: Path):
     return sorted(p.name for p in folder.iterdir() if p.name != 'ckpt.pth')
 
 
-def test_local_backends_are_atomic_after_import():
+def test_atomic_backend_is_named_and_local_is_left_alone():
     import stdpose_mm  # noqa: F401
 
-    # Both ways MMEngine's save_checkpoint picks a backend for a local path.
-    assert type(get_file_backend('/tmp/epoch_1.pth')) is AtomicLocalBackend
+    # MMEngine's own 'local' backend and plain paths are untouched by the import ...
+    assert type(get_file_backend('/tmp/epoch_1.pth')) is LocalBackend
     assert type(get_file_backend('/tmp/epoch_1.pth',
-                                 backend_args=dict(backend='local'))) is AtomicLocalBackend
+                                 backend_args=dict(backend='local'))) is LocalBackend
+    # ... and the atomic one is there under its own name, which the configs select.
+    assert type(get_file_backend('/tmp/epoch_1.pth',
+                                 backend_args=dict(backend='atomic_local'))) is AtomicLocalBackend
+
+
+def test_configs_save_checkpoints_through_the_atomic_backend():
+    """Every config that saves checkpoints names the atomic backend (the import no longer
+    makes MMEngine's 'local' backend atomic for them)."""
+    from mmengine.config import Config
+
+    checked = 0
+    for path in sorted((REPO_ROOT / 'configs').rglob('*.py')):
+        cfg = Config.fromfile(str(path), import_custom_modules=False)
+        checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
+        if checkpoint is None:
+            continue
+        assert (checkpoint.get('backend_args') or {}).get('backend') == 'atomic_local', path
+        checked += 1
+    assert checked >= 20
 
 
 def test_put_writes_and_keeps_mode(tmp_path):
@@ -178,10 +198,26 @@ class ToyDataset(Dataset):
         return dict(inputs=x, targets=x.sum().reshape(1))
 
 
-@pytest.mark.parametrize('backend_args', [None, dict(backend='local')])
-def test_runner_checkpoints_go_through_the_atomic_backend(tmp_path, monkeypatch,
-                                                          backend_args):
-    import stdpose_mm  # noqa: F401  (installs the backend)
+def _toy_runner(work_dir, name, max_epochs, backend_args=ATOMIC, resume=False):
+    return Runner(
+        model=ToyModel(),
+        work_dir=str(work_dir),
+        train_dataloader=dict(dataset=ToyDataset(), sampler=dict(type='DefaultSampler'),
+                              batch_size=2, num_workers=0),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1,
+                                           backend_args=backend_args)),
+        custom_hooks=[dict(type='SafeCheckpointHook')],
+        default_scope='mmpose',
+        resume=resume,
+        experiment_name=name)
+
+
+@pytest.mark.parametrize('backend_args', [ATOMIC, None])
+def test_runner_checkpoints_go_through_the_named_atomic_backend(tmp_path, monkeypatch,
+                                                                backend_args):
+    import stdpose_mm  # noqa: F401  (registers the backend)
 
     written = []
     real_put = AtomicLocalBackend.put
@@ -191,50 +227,55 @@ def test_runner_checkpoints_go_through_the_atomic_backend(tmp_path, monkeypatch,
         return real_put(self, obj, filepath)
 
     monkeypatch.setattr(AtomicLocalBackend, 'put', spy_put)
-    runner = Runner(
-        model=ToyModel(),
-        work_dir=str(tmp_path),
-        train_dataloader=dict(dataset=ToyDataset(), sampler=dict(type='DefaultSampler'),
-                              batch_size=2, num_workers=0),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        train_cfg=dict(by_epoch=True, max_epochs=2),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1,
-                                           backend_args=backend_args)),
-        custom_hooks=[dict(type='SafeCheckpointHook')],
-        default_scope='mmpose',
-        experiment_name=f'atomic_{backend_args is None}')
+    runner = _toy_runner(tmp_path, f'atomic_{backend_args is None}', 2, backend_args)
     runner.train()
-    assert written == ['epoch_1.pth', 'epoch_2.pth']
-    for name in written:
+    # Only a config that names the backend gets it: the import changes no default.
+    assert written == (['epoch_1.pth', 'epoch_2.pth'] if backend_args else [])
+    for name in ('epoch_1.pth', 'epoch_2.pth'):
         assert 'state_dict' in safe_load_checkpoint(str(tmp_path / name))
     assert not list(tmp_path.glob('.*.tmp'))
     assert (tmp_path / 'last_checkpoint').read_text().endswith('epoch_2.pth')
 
 
-def test_last_checkpoint_pointer_is_replaced_atomically(tmp_path, monkeypatch):
+def test_import_leaves_checkpoint_hook_open_alone():
+    """No builtin is shadowed inside MMEngine's checkpoint hook module."""
     from mmengine.hooks import checkpoint_hook
 
-    import stdpose_mm  # noqa: F401  (installs atomic_open)
-    from stdpose_mm.utils.atomic_io import atomic_open
+    import stdpose_mm  # noqa: F401
 
-    assert checkpoint_hook.open is atomic_open
+    assert 'open' not in vars(checkpoint_hook)
+
+
+@pytest.mark.parametrize('torn', ['', 'work/epoch_', '\x00\x00'])
+def test_torn_last_checkpoint_is_repaired_before_resume(tmp_path, torn):
+    """A run killed while CheckpointHook wrote ``last_checkpoint`` (plain ``open``) leaves
+    it empty or cut short; the next ``--resume`` start points it at the newest
+    checkpoint instead of failing on a path that does not exist."""
+    import stdpose_mm  # noqa: F401
+
+    _toy_runner(tmp_path, 'first', 1).train()
     pointer = tmp_path / 'last_checkpoint'
-    pointer.write_text('epoch_1.pth')
-    replaced = []
-    monkeypatch.setattr(os, 'replace', lambda src, dst: replaced.append(dst) or
-                        os.rename(src, dst))
-    with checkpoint_hook.open(str(pointer), 'w') as f:
-        f.write('epoch_2')
-        assert pointer.read_text() == 'epoch_1.pth'  # nothing torn while writing
-        f.write('.pth')
-    assert pointer.read_text() == 'epoch_2.pth' and replaced
-    with pytest.raises(RuntimeError):
-        with checkpoint_hook.open(str(pointer), 'w') as f:
-            f.write('epoch_')
-            raise RuntimeError('killed mid-write')
-    assert pointer.read_text() == 'epoch_2.pth'
-    with checkpoint_hook.open(str(pointer)) as f:  # reads are the builtin open
-        assert f.read() == 'epoch_2.pth'
+    assert pointer.read_text().endswith('epoch_1.pth')
+    pointer.write_text(torn)
+    runner = _toy_runner(tmp_path, 'resumed', 2, resume=True)
+    runner.train()
+    assert runner.epoch == 2 and runner.iter == 4  # resumed after epoch 1, ran epoch 2
+    assert pointer.read_text().endswith('epoch_2.pth')
+
+
+def test_repair_leaves_a_good_or_missing_pointer_alone(tmp_path):
+    from stdpose_mm.engine.hooks.safe_checkpoint_hook import repair_last_checkpoint
+
+    (tmp_path / 'epoch_1.pth').write_bytes(b'x')
+    assert repair_last_checkpoint(str(tmp_path), [str(tmp_path)]) is None  # no pointer
+    pointer = tmp_path / 'last_checkpoint'
+    pointer.write_text(str(tmp_path / 'epoch_1.pth'))
+    (tmp_path / 'epoch_2.pth').write_bytes(b'x')
+    assert repair_last_checkpoint(str(tmp_path), [str(tmp_path)]) is None  # names a file
+    assert pointer.read_text() == str(tmp_path / 'epoch_1.pth')
+    pointer.write_text(str(tmp_path / 'epoch_'))
+    assert repair_last_checkpoint(str(tmp_path), [str(tmp_path)]) in {
+        str(tmp_path / 'epoch_1.pth'), str(tmp_path / 'epoch_2.pth')}
 
 
 def test_stale_temp_files_are_removed_when_a_run_starts(tmp_path):
@@ -257,16 +298,7 @@ def test_stale_temp_files_are_removed_when_a_run_starts(tmp_path):
         for name in live + unrelated:
             (tmp_path / name).write_bytes(b'x')
         assert remove_stale_temp_files(tmp_path / 'absent') == []
-        runner = Runner(
-            model=ToyModel(), work_dir=str(tmp_path),
-            train_dataloader=dict(dataset=ToyDataset(), sampler=dict(type='DefaultSampler'),
-                                  batch_size=2, num_workers=0),
-            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-            train_cfg=dict(by_epoch=True, max_epochs=1),
-            default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
-            custom_hooks=[dict(type='SafeCheckpointHook')], default_scope='mmpose',
-            experiment_name='stale_temp_cleanup')
-        runner.train()
+        _toy_runner(tmp_path, 'stale_temp_cleanup', 1).train()
         names = set(os.listdir(tmp_path))
         assert stale[0] not in names
         assert set(live + unrelated) <= names

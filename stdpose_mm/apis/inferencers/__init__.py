@@ -1,4 +1,5 @@
 """MMPose inferencers for the video models (see :mod:`.video_pose_inferencer`)."""
+from ...visualization import TrackPoseLocalVisualizer
 from .detections import FrameDetections
 from .inputs import VideoInputError, check_video_input, list_frame_files
 from .mmpose_hooks import (
@@ -7,7 +8,6 @@ from .mmpose_hooks import (
     split_instances_with_track_ids,
 )
 from .posetrack_output import evaluate_video_predictions, gt_image_ids
-from .track_visualizer import TrackPoseLocalVisualizer
 from .video_pose_inferencer import VideoPoseInferencer, WindowJob, is_video_pose_config
 
 install_mmpose_hooks()

@@ -2,6 +2,8 @@
 
 Installed once by ``import stdpose_mm`` (:func:`install_mmpose_hooks`); all leave MMPose's
 behaviour unchanged for every model that is not a :class:`VideoTopdownPoseEstimator`.
+``docs/importing.md`` lists them with every other change the import makes, and
+``tests/test_importing.py`` fails if MMPose moves a name they rely on.
 
 1. ``MMPoseInferencer(pose2d=<video config>, ...)``: ``MMPoseInferencer.__init__`` builds
    its 2D inferencer by calling the name ``Pose2DInferencer`` of its own module
@@ -9,7 +11,8 @@ behaviour unchanged for every model that is not a :class:`VideoTopdownPoseEstima
    :func:`dispatch_pose2d_inferencer`, which builds a
    :class:`~stdpose_mm.apis.inferencers.VideoPoseInferencer` when the config's model is a
    video model and MMPose's ``Pose2DInferencer`` otherwise (aliases, metafile names,
-   single-frame configs). The ``Pose2DInferencer`` class itself and every other import of
+   single-frame configs); a config file that cannot be read raises instead of falling
+   back. The ``Pose2DInferencer`` class itself and every other import of
    it are untouched.
 2. ``'track_id'`` in prediction dicts: MMPose's ``postprocess`` (used by both inferencers)
    turns ``pred_instances`` into dicts with ``mmpose.structures.split_instances``, which

@@ -78,6 +78,8 @@ def evaluate_video_predictions(predictions: Iterable[PoseDataSample],
             raise KeyError(f'frame {sample.img_path} is in no GT video of '
                            f'{metric.gt_folder()} (looked up as {"/".join(key)})')
         pred = sample.pred_instances
+        if not len(pred.keypoints):  # nobody detected: no crop, so no gt_instances either
+            continue
         scales = np.asarray(sample.gt_instances.bbox_scales, np.float32).reshape(-1, 2)
         for index in range(len(pred.keypoints)):
             entries.append(dict(

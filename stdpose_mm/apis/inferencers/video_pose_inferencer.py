@@ -83,6 +83,7 @@ from mmpose.registry import INFERENCERS, MODELS
 from mmpose.structures import PoseDataSample, merge_data_samples
 from torch import Tensor
 
+from ...datasets.posetrack_video_dataset import DEFAULT_FRAME_OFFSETS
 from ...engine.run_checks import refuse_incomplete, watch_next_load
 from ...models.pose_estimators import VideoTopdownPoseEstimator
 from ..streaming import CropFeatureCache, clamped_window
@@ -97,24 +98,38 @@ _ONE_FRAME_TRANSFORMS = {
     'VideoTopdownAffine': None,  # keeps its arguments, becomes TopdownAffine
     'PackVideoPoseInputs': dict(type='PackPoseInputs'),
 }
-DEFAULT_FRAME_OFFSETS = (-2, -1, 0, 1, 2)
 
 
 def is_video_pose_config(model: Union[ModelType, str, None]) -> bool:
     """Whether a pose2d config (path, Config or dict) builds a :class:`VideoTopdownPoseEstimator`.
 
-    Model aliases and anything that cannot be read return False (MMPose then handles them).
+    A model alias or metafile name (a string that is no file) and ``None`` are not configs:
+    False, and MMPose resolves them. A config file that cannot be read, or a config without
+    ``model.type``, raises (naming the file): a broken video config fails loudly instead of
+    falling back to MMPose's single-frame inferencer. A ``model.type`` that no registry
+    knows is left to MMPose, whose build error names it.
+
+    Args:
+        model (str | dict | Config | None): ``pose2d`` as given to ``MMPoseInferencer``.
+
+    Returns:
+        bool: True for a video model's config.
+
+    Raises:
+        ValueError: The config has no ``model.type``.
     """
-    try:
-        if isinstance(model, str):
-            if not os.path.isfile(model):
-                return False
-            model = Config.fromfile(model)
-        model_type = model['model']['type']
-        model_cls = model_type if isinstance(model_type, type) else MODELS.get(model_type)
-        return model_cls is not None and issubclass(model_cls, VideoTopdownPoseEstimator)
-    except Exception:  # noqa: BLE001 - not ours to judge: MMPose reports its own errors
+    if model is None or (isinstance(model, str) and not os.path.isfile(model)):
         return False
+    source = model if isinstance(model, str) else 'the pose2d config'
+    if isinstance(model, str):
+        model = Config.fromfile(model)  # its errors name the file
+    try:
+        model_type = model['model']['type']
+    except (KeyError, TypeError, IndexError) as err:
+        raise ValueError(f'{source}: no model.type to build (a pose2d config needs '
+                         '`model = dict(type=..., ...)`)') from err
+    model_cls = model_type if isinstance(model_type, type) else MODELS.get(model_type)
+    return model_cls is not None and issubclass(model_cls, VideoTopdownPoseEstimator)
 
 
 def crop_box_key(box: np.ndarray) -> bytes:

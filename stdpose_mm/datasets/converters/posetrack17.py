@@ -54,16 +54,18 @@ mmengine import of its own.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
 import os.path as osp
 import re
-import tempfile
 import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ...evaluation.functional.posetrack_ap import POSETRACK18_CATEGORY, POSETRACK18_KEYPOINT_NAMES
+from ...evaluation.functional.posetrack_format import (
+    POSETRACK18_CATEGORY,
+    POSETRACK18_KEYPOINT_NAMES,
+)
+from ...utils.atomic_io import atomic_write_json
 from ..posetrack_annotations import PoseTrackAnnotationError, load_json
 
 NUM_KEYPOINTS = len(POSETRACK18_KEYPOINT_NAMES)
@@ -393,25 +395,6 @@ def convert_posetrack17_video(pt17: dict,
 # --------------------------------------------------------------------------------------------
 
 
-def write_json_atomic(data: Any, path: str) -> None:
-    """Write json through a temporary file in the same folder and ``os.replace`` it.
-
-    Readers never see a half-written file, and an interrupted run leaves the previous file.
-    """
-    directory = osp.dirname(osp.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, tmp_path = tempfile.mkstemp(dir=directory, prefix=osp.basename(path) + '.',
-                                        suffix='.tmp')
-    try:
-        with os.fdopen(handle, 'w', encoding='utf-8') as f:
-            json.dump(data, f, allow_nan=False)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
-
-
 def convert_posetrack17(src_dir: str, out_dir: str, split: str,
                         progress: bool = True) -> Dict[str, Any]:
     """Convert every PoseTrack17 video json of a folder to the PoseTrack18 layout.
@@ -474,11 +457,11 @@ def convert_posetrack17(src_dir: str, out_dir: str, split: str,
     merged: Dict[str, Any] = {
         'categories': [copy.deepcopy(POSETRACK18_CATEGORY)], 'images': [], 'annotations': []}
     for name, video in videos:
-        write_json_atomic(video, osp.join(video_dir, f'{name}.json'))
+        atomic_write_json(video, osp.join(video_dir, f'{name}.json'), allow_nan=False)
         merged['images'].extend(video['images'])
         merged['annotations'].extend(video['annotations'])
     merged_file = osp.join(out_dir, f'posetrack17_{split}.json')
-    write_json_atomic(merged, merged_file)
+    atomic_write_json(merged, merged_file, allow_nan=False)
     return {
         'videos': len(videos),
         'images': len(merged['images']),

@@ -3,11 +3,10 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor, nn
 
-from ..utils import ModulatedDeformConv2d, basic_block_chain
-from .spatiotemporal_aggregation_head import DEFAULT_FRAME_LOSS_WEIGHT, VideoHeatmapHead
+from ..utils import basic_block_chain, deform_aggregate, multi_dilation_deform_convs
+from .video_heatmap_head import VideoHeatmapHead
 
 # DCPose's PoseTrack configuration (configs/posetimation/DcPose/posetrack17/model_RSN.yaml).
 DCPOSE_DILATIONS = (3, 6, 9, 12, 15)
@@ -66,8 +65,8 @@ class DCPoseHead(VideoHeatmapHead):
             Defaults to ``ptm_channels`` (DCPose: one group per joint).
         deform_kernel_size (int): Kernel of the deformable and offset convs. Defaults to 3.
         dilations (Sequence[int]): Dilations. Defaults to DCPose's (3, 6, 9, 12, 15).
-        loss, frame_loss, frame_loss_weight, decoder, init_cfg: See
-            :class:`VideoHeatmapHead`.
+        **head_kwargs: ``loss``, ``frame_loss``, ``frame_loss_weight``, ``decoder``,
+            ``init_cfg``: see :class:`VideoHeatmapHead`.
     """
 
     def __init__(self,
@@ -83,19 +82,8 @@ class DCPoseHead(VideoHeatmapHead):
                  deform_groups: Optional[int] = None,
                  deform_kernel_size: int = 3,
                  dilations: Sequence[int] = DCPOSE_DILATIONS,
-                 loss: ConfigType = dict(type='KeypointMSELoss', use_target_weight=True),
-                 frame_loss: ConfigType = dict(type='KeypointMSELoss', use_target_weight=True),
-                 frame_loss_weight: float = DEFAULT_FRAME_LOSS_WEIGHT,
-                 decoder: OptConfigType = None,
-                 init_cfg: OptConfigType = None) -> None:
-        super().__init__(
-            in_channels=in_channels,
-            out_channels=out_channels,
-            loss=loss,
-            frame_loss=frame_loss,
-            frame_loss_weight=frame_loss_weight,
-            decoder=decoder,
-            init_cfg=init_cfg)
+                 **head_kwargs) -> None:
+        super().__init__(in_channels=in_channels, out_channels=out_channels, **head_kwargs)
         if num_frames < 2:
             raise ValueError(f'DCPoseHead needs support frames, got num_frames={num_frames}')
         if not dilations:
@@ -111,22 +99,12 @@ class DCPoseHead(VideoHeatmapHead):
             out_channels * num_frames, ptm_channels, ptm_blocks)
         self.combine_layers = basic_block_chain(
             prf_channels + ptm_channels, combine_channels, combine_blocks)
-        self.deform_convs = nn.ModuleList([
-            ModulatedDeformConv2d(ptm_channels, out_channels, deform_kernel_size,
-                                  dilation=dilation, deform_groups=deform_groups)
-            for dilation in self.dilations
-        ])
-        self.offset_mask_convs = nn.ModuleList([
-            nn.Conv2d(combine_channels, deform.offset_channels + deform.mask_channels,
-                      kernel_size=deform_kernel_size, padding=dilation * (deform_kernel_size // 2),
-                      dilation=dilation, bias=False)
-            for dilation, deform in zip(self.dilations, self.deform_convs)
-        ])
+        self.deform_convs, self.offset_mask_convs = multi_dilation_deform_convs(
+            ptm_channels, out_channels, combine_channels, self.dilations, deform_kernel_size,
+            deform_groups, offset_bias=False)
 
         nn.init.normal_(self.frame_heatmap_layer.weight, std=0.001)
         nn.init.zeros_(self.frame_heatmap_layer.bias)
-        for conv in self.offset_mask_convs:
-            nn.init.zeros_(conv.weight)
         if ptm_channels == out_channels:
             centre = deform_kernel_size // 2
             for deform in self.deform_convs:
@@ -158,9 +136,6 @@ class DCPoseHead(VideoHeatmapHead):
         merged_heatmaps = self.temporal_merger(_joint_major(frame_heatmaps))
         guidance = self.combine_layers(torch.cat([residual_feats, merged_heatmaps], dim=1))
 
-        aggregated = 0
-        for offset_mask_conv, deform_conv in zip(self.offset_mask_convs, self.deform_convs):
-            offsets, modulation = offset_mask_conv(guidance).split(
-                [deform_conv.offset_channels, deform_conv.mask_channels], dim=1)
-            aggregated = aggregated + deform_conv(merged_heatmaps, offsets, modulation.sigmoid())
-        return aggregated / len(self.deform_convs), frame_heatmaps
+        aggregated = deform_aggregate(merged_heatmaps, guidance, self.deform_convs,
+                                      self.offset_mask_convs)
+        return aggregated, frame_heatmaps

@@ -5,11 +5,11 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
+from mmpose.utils.typing import ConfigType, OptSampleList
 from torch import Tensor, nn
 
 from ..utils import CrossAttentionBlock, sincos_position_encoding_2d
-from .spatiotemporal_aggregation_head import DEFAULT_FRAME_LOSS_WEIGHT, VideoHeatmapHead
+from .video_heatmap_head import VideoHeatmapHead
 
 # ---- our choices where the paper is silent (named so configs can set them) ----
 DEFAULT_EMBED_DIMS = 256  # = the motion encoder's width, so S and M meet at one size
@@ -151,8 +151,8 @@ class MutualLearningHead(VideoHeatmapHead):
             Defaults to 0.5.
         pose_recon_loss (dict): Pose reconstruction loss config. Defaults to
             ``KeypointMSELoss`` with target weights.
-        loss, frame_loss, frame_loss_weight, decoder, init_cfg: See
-            :class:`VideoHeatmapHead`.
+        **head_kwargs: ``loss``, ``frame_loss``, ``frame_loss_weight``, ``decoder``,
+            ``init_cfg``: see :class:`VideoHeatmapHead`.
     """
 
     def __init__(self,
@@ -174,19 +174,8 @@ class MutualLearningHead(VideoHeatmapHead):
                  lambda_pose: float = DEFAULT_LAMBDA_POSE,
                  pose_recon_loss: ConfigType = dict(
                      type='KeypointMSELoss', use_target_weight=True),
-                 loss: ConfigType = dict(type='KeypointMSELoss', use_target_weight=True),
-                 frame_loss: ConfigType = dict(type='KeypointMSELoss', use_target_weight=True),
-                 frame_loss_weight: float = DEFAULT_FRAME_LOSS_WEIGHT,
-                 decoder: OptConfigType = None,
-                 init_cfg: OptConfigType = None) -> None:
-        super().__init__(
-            in_channels=in_channels,
-            out_channels=out_channels,
-            loss=loss,
-            frame_loss=frame_loss,
-            frame_loss_weight=frame_loss_weight,
-            decoder=decoder,
-            init_cfg=init_cfg)
+                 **head_kwargs) -> None:
+        super().__init__(in_channels=in_channels, out_channels=out_channels, **head_kwargs)
         if fusion not in FUSION_MODES:
             raise ValueError(f'fusion must be one of {FUSION_MODES}, got {fusion!r}')
         if attn_stride < 1:

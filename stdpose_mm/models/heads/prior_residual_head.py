@@ -4,10 +4,10 @@ from typing import Dict, Tuple
 import torch
 import torch.nn.functional as F
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptConfigType
+from mmpose.utils.typing import ConfigType
 from torch import Tensor, nn
 
-from .spatiotemporal_aggregation_head import VideoHeatmapHead
+from .video_heatmap_head import VideoHeatmapHead
 
 
 @MODELS.register_module()
@@ -26,22 +26,16 @@ class PriorResidualHead(VideoHeatmapHead):
     Args:
         head (dict): Config of the inner video head (its ``in_channels`` is this head's).
         out_channels (int): Number of keypoints K. Defaults to 17.
-        loss, frame_loss, frame_loss_weight, decoder, init_cfg: See
-            :class:`VideoHeatmapHead`.
+        **head_kwargs: ``loss``, ``frame_loss``, ``frame_loss_weight``, ``decoder``,
+            ``init_cfg``: see :class:`VideoHeatmapHead`.
     """
 
     def __init__(self,
                  head: ConfigType,
                  out_channels: int = 17,
-                 loss: ConfigType = dict(type='KeypointMSELoss', use_target_weight=True),
-                 frame_loss: ConfigType = dict(type='KeypointMSELoss', use_target_weight=True),
-                 frame_loss_weight: float = 1.0,
-                 decoder: OptConfigType = None,
-                 init_cfg: OptConfigType = None) -> None:
+                 **head_kwargs) -> None:
         super().__init__(in_channels=head['in_channels'], out_channels=out_channels,
-                         loss=loss, frame_loss=frame_loss,
-                         frame_loss_weight=frame_loss_weight, decoder=decoder,
-                         init_cfg=init_cfg)
+                         **head_kwargs)
         self.head = MODELS.build(head)
         self.residual_layer = nn.Conv2d(2 * out_channels, out_channels, 3, padding=1)
         self._zero_residual()

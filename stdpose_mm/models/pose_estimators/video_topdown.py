@@ -84,8 +84,8 @@ class VideoTopdownPoseEstimator(TopdownPoseEstimator):
         if not self.temporal_necks or not is_single_frame_checkpoint(state_dict, prefix):
             return
         model_state = self.state_dict()
-        remapped = remap_single_frame_head(state_dict, prefix, model_state,
-                                           single_frame_head_targets(self.temporal_necks))
+        targets = single_frame_head_targets(self.temporal_necks, self.backbone)
+        remapped = remap_single_frame_head(state_dict, prefix, model_state, targets)
         print_log(load_summary(state_dict, prefix, model_state, remapped), logger='current')
 
     @staticmethod

@@ -1,5 +1,5 @@
 from .blocks import BasicBlock, basic_block_chain
-from .deform_conv import ModulatedDeformConv2d
+from .deform_conv import ModulatedDeformConv2d, deform_aggregate, multi_dilation_deform_convs
 from .transformer_blocks import (
     CrossAttentionBlock,
     FeedForward,
@@ -12,7 +12,8 @@ from .transformer_blocks import (
 )
 
 __all__ = [
-    'BasicBlock', 'ModulatedDeformConv2d', 'basic_block_chain', 'CrossAttentionBlock',
+    'BasicBlock', 'ModulatedDeformConv2d', 'basic_block_chain', 'deform_aggregate',
+    'multi_dilation_deform_convs', 'CrossAttentionBlock',
     'FeedForward', 'MultiHeadAttention', 'SpaceTimeBlock', 'fold_patches',
     'sincos_position_encoding_2d', 'space_time_blocks', 'unfold_patches'
 ]

@@ -1,4 +1,6 @@
 """Modulated deformable convolution that is fast on CPU and GPU alike."""
+from typing import Sequence, Tuple
+
 import torch
 from torch import Tensor, nn
 
@@ -90,3 +92,64 @@ class ModulatedDeformConv2d(nn.Module):
         columns = sampled.reshape(batch_size, channels * taps, height, width)
         weight = self.weight.reshape(self.weight.shape[0], channels * taps, 1, 1)
         return nn.functional.conv2d(columns, weight, self.bias)
+
+
+def multi_dilation_deform_convs(in_channels: int, out_channels: int, guidance_channels: int,
+                                dilations: Sequence[int], kernel_size: int = 3,
+                                deform_groups: int = 1,
+                                offset_bias: bool = True) -> Tuple[nn.ModuleList, nn.ModuleList]:
+    """DCPose's multi-dilation deformable aggregation layers (one pair per dilation).
+
+    Returned as two lists, not one module, so that the heads keep their state-dict keys
+    (``deform_convs.N`` / ``offset_mask_convs.N``). Each offset conv predicts a deformable
+    conv's offsets and modulation together (DCPose's ``offsets_list`` / ``masks_list``,
+    merged) and starts at zero: no offset, modulation 0.5 everywhere.
+
+    Args:
+        in_channels (int): Channels of the aggregated input.
+        out_channels (int): Channels of each deformable conv's output.
+        guidance_channels (int): Channels of the guidance the offsets come from.
+        dilations (Sequence[int]): One dilation per pair.
+        kernel_size (int): Kernel of both convs. Defaults to 3.
+        deform_groups (int): Offset groups of the deformable convs. Defaults to 1.
+        offset_bias (bool): Whether the offset convs have a bias. Defaults to ``True``.
+
+    Returns:
+        tuple: ``(deform_convs, offset_mask_convs)``, two ``nn.ModuleList``.
+    """
+    deform_convs = nn.ModuleList([
+        ModulatedDeformConv2d(in_channels, out_channels, kernel_size, dilation=dilation,
+                              deform_groups=deform_groups)
+        for dilation in dilations
+    ])
+    offset_mask_convs = nn.ModuleList([
+        nn.Conv2d(guidance_channels, deform.offset_channels + deform.mask_channels,
+                  kernel_size=kernel_size, padding=dilation * (kernel_size // 2),
+                  dilation=dilation, bias=offset_bias)
+        for dilation, deform in zip(dilations, deform_convs)
+    ])
+    for conv in offset_mask_convs:
+        nn.init.zeros_(conv.weight)
+        if conv.bias is not None:
+            nn.init.zeros_(conv.bias)
+    return deform_convs, offset_mask_convs
+
+
+def deform_aggregate(inputs: Tensor, guidance: Tensor, deform_convs: nn.ModuleList,
+                     offset_mask_convs: nn.ModuleList) -> Tensor:
+    """Mean over dilations of the deformable convs of ``inputs``, steered by ``guidance``.
+
+    Args:
+        inputs (Tensor): (B, C_in, h, w) what is aggregated.
+        guidance (Tensor): (B, C_g, h, w) what the offsets and modulation come from.
+        deform_convs, offset_mask_convs: From :func:`multi_dilation_deform_convs`.
+
+    Returns:
+        Tensor: (B, C_out, h, w).
+    """
+    aggregated = 0
+    for offset_mask_conv, deform_conv in zip(offset_mask_convs, deform_convs):
+        offsets, modulation = offset_mask_conv(guidance).split(
+            [deform_conv.offset_channels, deform_conv.mask_channels], dim=1)
+        aggregated = aggregated + deform_conv(inputs, offsets, modulation.sigmoid())
+    return aggregated / len(deform_convs)

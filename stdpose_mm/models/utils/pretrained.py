@@ -1,28 +1,34 @@
 """Single-frame top-down checkpoints (MMPose's COCO models) loaded into a video model."""
 from collections import Counter
-from typing import Dict, Iterable, List, Mapping, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from torch import Tensor, nn
 
-# Name of the attribute by which a neck stage declares which layers of a single-frame
-# ``HeatmapHead`` it can take: ``{single-frame head layer: its own layer}``.
+# Name of the attribute by which a neck stage (or the backbone) declares which layers of a
+# single-frame ``HeatmapHead`` it can take: ``{single-frame head layer: its own layer}``.
 HEAD_LAYER_MAP_ATTR = 'single_frame_head_layers'
 
 
-def single_frame_head_targets(necks: Mapping[str, nn.Module]) -> List[Tuple[str, str]]:
-    """Where each single-frame head layer goes, from the neck stages' declarations.
+def single_frame_head_targets(necks: Mapping[str, nn.Module],
+                              backbone: Optional[nn.Module] = None) -> List[Tuple[str, str]]:
+    """Where each single-frame head layer goes, from the modules' declarations.
 
     Args:
         necks (Mapping[str, nn.Module]): The estimator's ``temporal_necks`` by stage name.
+        backbone (nn.Module, optional): The estimator's backbone; a backbone that runs part
+            of the single-frame head per frame (ViTPose's deconvolutions in
+            ``UpsampledVisionTransformer``) declares it too, and comes first.
 
     Returns:
         list: ``(head layer, model layer)`` pairs, e.g. ``('final_layer',
-        'temporal_necks.dam.heatmap_layer')``; the first stage declaring a layer takes it.
+        'temporal_necks.dam.heatmap_layer')``; the first module declaring a layer takes it.
     """
+    modules = [('backbone', backbone)] if backbone is not None else []
+    modules += [(f'temporal_necks.{stage}', neck) for stage, neck in necks.items()]
     targets: Dict[str, str] = {}
-    for stage, neck in necks.items():
-        for head_layer, own_layer in getattr(neck, HEAD_LAYER_MAP_ATTR, {}).items():
-            targets.setdefault(head_layer, f'temporal_necks.{stage}.{own_layer}')
+    for name, module in modules:
+        for head_layer, own_layer in getattr(module, HEAD_LAYER_MAP_ATTR, {}).items():
+            targets.setdefault(head_layer, f'{name}.{own_layer}')
     return list(targets.items())
 
 
@@ -102,10 +108,15 @@ def load_summary(state_dict: Mapping[str, Tensor], prefix: str,
              if key.startswith(prefix)}
     loaded = [name for name, value in names.items()
               if name in model_state and tuple(model_state[name].shape) == tuple(value.shape)]
-    unused = sorted(set(names) - set(loaded)) + remapped['dropped']
-    at_init = sorted(name for name in model_state if name not in set(loaded)
+    # Same name, other shape: a module's own load hook may adapt it (mmpretrain's ViT
+    # resizes ``pos_embed`` to its input size and drops a class-token position); otherwise
+    # MMEngine's loader reports the mismatch.
+    reshaped = sorted(name for name in names if name in model_state and name not in loaded)
+    unused = sorted(set(names) - set(loaded) - set(reshaped)) + remapped['dropped']
+    at_init = sorted(name for name in model_state if name not in set(loaded) | set(reshaped)
                      and not name.endswith('num_batches_tracked'))
     return (f'single-frame checkpoint -> video model: {len(loaded)} of {len(model_state)} '
             f'tensors loaded ({len(remapped["mapped"])} head tensors remapped: '
-            f'{"; ".join(remapped["mapped"]) or "none"}); unused checkpoint keys: '
+            f'{"; ".join(remapped["mapped"]) or "none"}); other shape, left to their '
+            f'module: {", ".join(reshaped) or "none"}; unused checkpoint keys: '
             f'{summarize_keys(unused)}; model keys left at init: {summarize_keys(at_init)}')

@@ -1,0 +1,4 @@
+"""Visualizers (MMPose's ``VISUALIZERS`` registry)."""
+from .track_pose_local_visualizer import TrackPoseLocalVisualizer
+
+__all__ = ['TrackPoseLocalVisualizer']
