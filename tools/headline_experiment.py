@@ -1,6 +1,6 @@
 """Evidence for the headline model: every model, several seeds, two synthetic sets, one table.
 
-The CPU research setting (``configs/_base_/cpu_research.py``: 64x48 input, 8 epochs, val
+The CPU research setting (``configs/_base_/cpu_research.py``: 64x96 input, 6 epochs, val
 every epoch) on two sets this tool generates when missing:
 
 - ``a``: the demo's kind of video (seed 0, occluders in 70% of the videos, normal speed);
@@ -174,8 +174,9 @@ def report(results: Dict[str, Dict], results_file: str) -> str:
         spec = SETS[set_name]
         lines += [f'## Set {set_name}: seed {spec["seed"]}, occluders '
                   f'{spec["occluder_prob"]:.0%} of videos, motion x{spec["motion_speed"]:g}', '',
-                  '| model | Total AP | Total AP, occluded joints | minutes/run |',
-                  '|---|---:|---:|---:|']
+                  '| model | Total AP | Total AP, occluded joints | minutes/run | '
+                  'ablation - headline, same seeds (Total / occluded) |',
+                  '|---|---:|---:|---:|---|']
         groups: Dict[str, List[Dict]] = {}
         for record in results.values():
             if record['set'] == set_name:
@@ -183,11 +184,18 @@ def report(results: Dict[str, Dict], results_file: str) -> str:
                                           else '')
                 groups.setdefault(name, []).append(record)
         order = [m for m in MODELS] + [f'headline ({v})' for v in ABLATIONS]
+        headline_by_seed = {r['seed']: r for r in groups.get('headline', [])}
         for name in sorted(groups, key=lambda n: order.index(n) if n in order else 99):
             records = groups[name]
+            # An ablation differs from the headline model in one switch: compare seed by seed.
+            pairs = [(r, headline_by_seed[r['seed']]) for r in records
+                     if r['variant'] and r['seed'] in headline_by_seed]
+            paired = ' / '.join(mean_std([a[key] - h[key] for a, h in pairs])
+                                for key in ('total_ap', 'occluded_ap')) if pairs else ''
             lines.append(f'| {name} | {mean_std([r["total_ap"] for r in records])} | '
                          f'{mean_std([r["occluded_ap"] for r in records])} | '
-                         f'{sum(r["minutes"] for r in records) / len(records):.1f} |')
+                         f'{sum(r["minutes"] for r in records) / len(records):.1f} | '
+                         f'{paired} |')
         lines += ['', f'Val curves (Total AP per epoch, mean over seeds), set {set_name}:', '',
                   '| model | ' + ' | '.join(f'ep {i + 1}' for i in range(max(
                       len(r['curve']) for rs in groups.values() for r in rs))) + ' |',

@@ -5,7 +5,8 @@ Through the standard tools, on synthetic PoseTrack sets of 30-frame videos:
 1. for each set (``synthetic``: smooth motion; ``fast``: 3x faster motion and more
    occluders) and each protocol (every 4th frame labelled: 8 / 30 = 26.7%, STDPose's
    fraction; every 7th: PoseWarper's protocol), train the propagation models: the
-   one-sided model of issue 7 (``configs/cpu/stdpose-propagation_tiny-hrnet_synthetic.py``)
+   one-sided model (one labelled pose at a time,
+   ``configs/cpu/stdpose-propagation_tiny-hrnet_synthetic.py``)
    and the bidirectional one (``configs/cpu/stdpose-bipropagation_tiny-hrnet_synthetic.py``);
 2. ``tools/propagate.py --eval`` with (a) ``copy``, (b) ``interpolate``, (c) the one-sided
    model, (d) the bidirectional model (trained on labelled and hidden targets: the distances
@@ -21,7 +22,7 @@ Through the standard tools, on synthetic PoseTrack sets of 30-frame videos:
 
 Prints the tables (markdown) and writes them to ``WORK_DIR/table.md``. The default is the
 quick demo (``synthetic``, every 4th frame, single-frame retraining, one seed);
-``--full`` is issue 15's experiment (both sets, both protocols, all five propagators, the
+``--full`` is the whole experiment (both sets, both protocols, all five propagators, the
 temporal model retrained with 3 seeds on (d)'s and (e)'s pseudo-labels, equal iterations).
 
 Example:
@@ -41,8 +42,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from stdpose_mm.apis.experiments import (  # noqa: E402
     REPO_ROOT,
+    TOTAL_AP,
     data_root_options,
     epoch_options,
+    read_val_curve,
     train_and_test,
 )
 from stdpose_mm.apis.experiments import run_logged as run  # noqa: E402
@@ -53,7 +56,7 @@ BIDIRECTIONAL_CONFIG = 'configs/cpu/stdpose-bipropagation_tiny-hrnet_synthetic.p
 PROPAGATORS = {
     'copy': ('(a) copy nearest labelled pose', None, []),
     'interpolate': ('(b) linear interpolation', None, []),
-    'onesided': ('(c) one-sided model (issue 7)', ONESIDED_CONFIG, []),
+    'onesided': ('(c) one-sided model', ONESIDED_CONFIG, []),
     'bidirectional': ('(d) bidirectional model', BIDIRECTIONAL_CONFIG, []),
     'bidirectional-labelled': (
         '(e) bidirectional model, labelled targets only', BIDIRECTIONAL_CONFIG,
@@ -79,7 +82,7 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/sparse')
     parser.add_argument('--data-dir', default='data', help='where the sets are (generated)')
     parser.add_argument('--full', action='store_true',
-                        help="issue 15's experiment: --sets synthetic fast --protocols 4 7 "
+                        help="the whole experiment: --sets synthetic fast --protocols 4 7 "
                         '--methods (all) --retrain-model temporal --seeds 0 1 2 --equal-iters '
                         '--pseudo-methods bidirectional bidirectional-labelled')
     parser.add_argument('--sets', nargs='+', choices=sorted(SETS), default=['synthetic'])
@@ -249,7 +252,9 @@ def retrain(args, data_root, stride, pseudo_files):
     rows['100% labels'] = ('full', epochs, [])
     for row, (kind, row_epochs, runs) in rows.items():
         for seed in args.seeds:
-            options = run_options(args, data_root, row_epochs, seed)
+            # Validated every epoch: the table shows that the run converged.
+            options = run_options(args, data_root, row_epochs, seed) + [
+                'train_cfg.val_interval=1']
             if kind != 'full':
                 options.append(f'train_dataloader.dataset.label_stride={stride}')
             if kind.startswith('pseudo'):
@@ -259,18 +264,23 @@ def retrain(args, data_root, stride, pseudo_files):
                                 f'{kind}_e{row_epochs}_seed{seed}')
             runs.append(train_and_test(template.format(kind.split('-')[0]), work_dir, options,
                                        args.skip_done))
+            runs[-1]['curve'] = [point[TOTAL_AP] for point in read_val_curve(work_dir)]
             print(f'{row}, seed {seed}: {runs[-1]["Total AP"]:.1f} AP', flush=True)
     lines = [f'Estimation on val ({args.retrain_model} estimator, {PROTOCOLS[stride]}), '
              f'PoseTrack AP, mean +- std over seeds {args.seeds}:', '',
-             '| training labels | epochs | Total | Total (occluded joints) | train min |',
-             '|---|---:|---:|---:|---:|']
+             '| training labels | epochs | Total | Total (occluded joints) | train min | '
+             'val Total AP per epoch (mean over seeds) |',
+             '|---|---:|---:|---:|---:|---|']
     for row, (_, row_epochs, runs) in rows.items():
         def stat(key):
             values = np.array([r.get(key, np.nan) for r in runs], float)
             return f'{values.mean():.1f} +- {values.std():.1f}' if len(values) > 1 \
                 else f'{values[0]:.1f}'
+        length = min(len(r['curve']) for r in runs)
+        curve = ' '.join(f'{np.mean([r["curve"][i] for r in runs]):.1f}'
+                         for i in range(length))
         lines.append(f'| {row} | {row_epochs} | {stat("Total AP")} | '
-                     f'{stat("Total AP_occluded")} | {stat("train_minutes")} |')
+                     f'{stat("Total AP_occluded")} | {stat("train_minutes")} | {curve} |')
     return lines
 
 

@@ -20,15 +20,16 @@ the picks with score (expected gain in joint labels) and reason under ``_labelli
 A short table of the picks goes to stdout. The work is
 :func:`stdpose_mm.apis.suggest_frames`; this tool parses the arguments.
 """
-import argparse
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from stdpose_mm.utils.cli import OneLineErrorParser, fail  # noqa: E402
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = OneLineErrorParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', nargs='?', help='propagation model config (optional)')
     parser.add_argument('checkpoint', nargs='?', help='its checkpoint (with CONFIG)')
     parser.add_argument('--ann', required=True, help='annotations of the videos')
@@ -67,8 +68,7 @@ def main(argv=None):
             min_separation=args.min_separation, seed_stride=args.seed_stride,
             fairness=args.fairness, device=args.device)
     except (FileNotFoundError, ValueError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+        fail(err)
     print(format_plan_table(picks, args.show))
     print(f'wrote {args.out}: {len(picks)} frames to label')
     return 0

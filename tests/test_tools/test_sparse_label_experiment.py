@@ -23,6 +23,7 @@ def test_one_command_runs_protocols_methods_and_retraining(tmp_path):
     assert '| (e) bidirectional model, labelled targets only |' in table
     assert 'd=1 |' in table  # AP by distance to the nearest label
     assert '+ pseudo-labels (e) bidirectional' in table and '| 100% labels |' in table
+    assert 'val Total AP per epoch' in table  # every retraining shows its val curve
     stride_dir = work_dir / 'synthetic' / 'stride7'
     assert (stride_dir / 'val_bidirectional-labelled_ap.json').is_file()
     assert (stride_dir / 'pseudo_bidirectional-labelled.json').is_file()
