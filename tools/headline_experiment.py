@@ -35,6 +35,7 @@ from stdpose_mm.apis.experiments import (  # noqa: E402
     OCCLUDED_AP,
     TOTAL_AP,
     data_root_options,
+    read_train_fit,
     read_val_curve,
     train,
 )
@@ -146,18 +147,64 @@ def load_results(path: str) -> Dict[str, Dict]:
     return {r['key']: r for r in records if r.get('setting') == setting}
 
 
-def mean_std(values: List[float]) -> str:
+def mean_std(values: List[float], digits: int = 1) -> str:
     import numpy as np
 
     if not values:
         return 'n/a'
     values = np.asarray(values, dtype=float)
-    std = values.std(ddof=1) if len(values) > 1 else float('nan')
-    return f'{values.mean():.1f} +- {std:.1f} (n={len(values)})'
+    if len(values) == 1:
+        return f'{values[0]:.{digits}f} (n=1)'
+    return (f'{values.mean():.{digits}f} +- {values.std(ddof=1):.{digits}f} '
+            f'(n={len(values)})')
 
 
-def report(results: Dict[str, Dict], results_file: str) -> str:
-    """Markdown: per set the main table, the ablation table and the mean val curves."""
+# The goal of the headline model (issue 13): it beats these, overall and on occluded joints.
+GOAL_COMPARISONS = (('headline', 'stdpose'), ('headline', 'feng-chen'),
+                    ('headline', 'single-batch80'), ('headline', 'single'),
+                    ('stdpose', 'single-batch80'), ('feng-chen', 'single-batch80'))
+
+
+def compare(first: List[float], second: List[float], paired: List[float],
+            names: tuple = ('first', 'second')) -> str:
+    """Verdict of ``first`` against ``second`` by the project's rule of evidence.
+
+    Args:
+        first: one score per seed of the first model.
+        second: one score per seed of the second model.
+        paired: ``first - second`` at each seed both have.
+        names: the two models' names, for the verdict.
+
+    Returns:
+        The paired difference (mean +- std) and a verdict: a model is better only when the
+        difference of means exceeds the larger seed spread (sample std) of the two; with
+        fewer than 3 seeds on either side there is no spread to compare with.
+    """
+    import numpy as np
+
+    difference = mean_std(paired) if paired else 'n/a'
+    if min(len(first), len(second)) < 3:
+        return f'{difference} | too few seeds'
+    gap = float(np.mean(first) - np.mean(second))
+    spread = max(float(np.std(first, ddof=1)), float(np.std(second, ddof=1)))
+    verdict = (f'{names[0]} better' if gap > spread else f'{names[1]} better'
+               if gap < -spread else 'no difference')
+    return f'{difference} | {verdict} ({gap:+.1f} vs spread {spread:.1f})'
+
+
+def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] = None) -> str:
+    """Markdown: per set the main table, the ablation table and the mean val curves.
+
+    Args:
+        results: finished runs by key, as :func:`load_results` reads them.
+        results_file: where they were read from (named in the page).
+        work_dir: the runs' work dirs; when given, the table adds how well each model fits
+            its training data at the end (last epoch's key-frame loss and accuracy).
+    """
+    import numpy as np
+
+    fits = {key: read_train_fit(osp.join(work_dir, key)) if work_dir else {}
+            for key in results}
     lines = ['# Headline model: evidence at convergence', '',
              'Written by `python tools/headline_experiment.py` from '
              f'`{results_file}`; scores are PoseTrack AP of the **last** '
@@ -175,8 +222,9 @@ def report(results: Dict[str, Dict], results_file: str) -> str:
         lines += [f'## Set {set_name}: seed {spec["seed"]}, occluders '
                   f'{spec["occluder_prob"]:.0%} of videos, motion x{spec["motion_speed"]:g}', '',
                   '| model | Total AP | Total AP, occluded joints | minutes/run | '
-                  'ablation - headline, same seeds (Total / occluded) |',
-                  '|---|---:|---:|---:|---|']
+                  'ablation - headline, same seeds (Total / occluded) | '
+                  'train loss_kpt x1e3, last epoch | train acc_pose, last epoch |',
+                  '|---|---:|---:|---:|---|---:|---:|']
         groups: Dict[str, List[Dict]] = {}
         for record in results.values():
             if record['set'] == set_name:
@@ -192,10 +240,26 @@ def report(results: Dict[str, Dict], results_file: str) -> str:
                      if r['variant'] and r['seed'] in headline_by_seed]
             paired = ' / '.join(mean_std([a[key] - h[key] for a, h in pairs])
                                 for key in ('total_ap', 'occluded_ap')) if pairs else ''
+            losses = [fits[r['key']]['loss_kpt'] * 1e3 for r in records
+                      if 'loss_kpt' in fits[r['key']]]
+            accuracies = [fits[r['key']]['acc_pose'] * 100 for r in records
+                          if 'acc_pose' in fits[r['key']]]
             lines.append(f'| {name} | {mean_std([r["total_ap"] for r in records])} | '
                          f'{mean_std([r["occluded_ap"] for r in records])} | '
                          f'{sum(r["minutes"] for r in records) / len(records):.1f} | '
-                         f'{paired} |')
+                         f'{paired} | {mean_std(losses, 2)} | {mean_std(accuracies)} |')
+        for label, models in (('runs', None), ('5-frame runs', ('stdpose', 'feng-chen',
+                                                                 'headline'))):
+            fitted = [(fits[r['key']]['loss_kpt'], r['total_ap']) for rs in groups.values()
+                      for r in rs if 'loss_kpt' in fits[r['key']]
+                      and (models is None or r['model'] in models)]
+            if len(fitted) < 3:
+                continue
+            # Underfitting or overfitting: does val AP follow how well training data is fit?
+            correlation = np.corrcoef(np.asarray(fitted).T)[0, 1]
+            lines += ['',
+                      f'Across the {len(fitted)} {label} of set {set_name}, Pearson r between '
+                      f'the last epoch\'s train loss_kpt and val Total AP: {correlation:.2f}.']
         lines += ['', f'Val curves (Total AP per epoch, mean over seeds), set {set_name}:', '',
                   '| model | ' + ' | '.join(f'ep {i + 1}' for i in range(max(
                       len(r['curve']) for rs in groups.values() for r in rs))) + ' |',
@@ -206,6 +270,21 @@ def report(results: Dict[str, Dict], results_file: str) -> str:
             length = min(len(c) for c in curves)
             means = [sum(c[i] for c in curves) / len(curves) for i in range(length)]
             lines.append(f'| {name} | ' + ' | '.join(f'{m:.1f}' for m in means) + ' |')
+        lines += ['', f'Goal check, set {set_name} (paired: the same seed, the same set):', '',
+                  '| first vs second | Total: paired difference | Total: verdict | '
+                  'occluded: paired difference | occluded: verdict |',
+                  '|---|---|---|---|---|']
+        for first, second in GOAL_COMPARISONS:
+            if first not in groups or second not in groups:
+                continue
+            by_seed = {r['seed']: r for r in groups[second]}
+            cells = []
+            for key in ('total_ap', 'occluded_ap'):
+                cells.append(compare([r[key] for r in groups[first]],
+                                     [r[key] for r in groups[second]],
+                                     [r[key] - by_seed[r['seed']][key] for r in groups[first]
+                                      if r['seed'] in by_seed], (first, second)))
+            lines.append(f'| {first} vs {second} | ' + ' | '.join(cells) + ' |')
         lines.append('')
     return '\n'.join(lines) + '\n'
 
@@ -276,7 +355,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     final = load_results(args.results)
     plot = osp.splitext(args.out)[0] + '_curves.png'
     plot_curves(final, plot)
-    page = report(final, args.results) + f'\n![val curves]({osp.basename(plot)})\n'
+    page = report(final, args.results, args.work_dir) + f'\n![val curves]({osp.basename(plot)})\n'
     atomic_write_bytes(page.encode(), args.out)
     print(f'[headline] wrote {args.out} and {plot}')
     return 1 if not args.report_only and failed else 0

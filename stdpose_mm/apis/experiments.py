@@ -8,7 +8,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..utils.atomic_io import atomic_write_json
 
@@ -158,3 +158,29 @@ def read_val_curve(work_dir: str) -> List[Dict[str, float]]:
                 curve.append({'step': record.get('step'),
                               **{k: v for k, v in record.items() if k.startswith('posetrack/')}})
     return curve
+
+
+def read_train_fit(work_dir: str, keys: Tuple[str, ...] = ('loss_kpt', 'acc_pose')
+                   ) -> Dict[str, float]:
+    """How well the latest run in ``work_dir`` fits its training data at the end.
+
+    Args:
+        work_dir (str): A ``tools/train.py`` work dir, as for :func:`read_val_curve`.
+        keys (tuple[str]): Training log scalars to average.
+
+    Returns:
+        dict: Each of ``keys`` averaged over the logged iterations of the last training
+        epoch (a key the run did not log is left out); empty if nothing was logged.
+    """
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not files:
+        return {}
+    with open(files[-1]) as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    records = [r for r in records if 'epoch' in r and 'iter' in r]
+    if not records:
+        return {}
+    last_epoch = max(r['epoch'] for r in records)
+    last = [r for r in records if r['epoch'] == last_epoch]
+    return {key: sum(r[key] for r in last) / len(last) for key in keys
+            if all(key in r for r in last)}

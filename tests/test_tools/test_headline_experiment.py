@@ -1,0 +1,57 @@
+"""The verdicts tools/headline_experiment.py writes next to its tables."""
+import sys
+
+from tests.conftest import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / 'tools'))
+from headline_experiment import compare, report  # noqa: E402
+
+
+def _record(model, seed, total, occluded=40.0):
+    return dict(key=f'a/{model}/seed{seed}', set='a', model=model, variant='', seed=seed,
+                total_ap=total,
+                occluded_ap=occluded, minutes=1.0, curve=[(1, total, occluded)])
+
+
+def test_a_gap_inside_the_seed_spread_is_no_difference():
+    # Means differ by 1.0, but each model's seeds spread by 2.0.
+    assert 'no difference' in compare([70.0, 72.0, 74.0], [69.0, 71.0, 73.0], [1.0] * 3)
+
+
+def test_a_gap_beyond_the_seed_spread_has_a_winner():
+    assert 'first better' in compare([75.0, 76.0, 77.0], [70.0, 71.0, 72.0], [5.0] * 3)
+    assert 'second better' in compare([70.0, 71.0, 72.0], [75.0, 76.0, 77.0], [-5.0] * 3)
+
+
+def test_fewer_than_three_seeds_gives_no_verdict():
+    verdict = compare([80.0, 81.0], [60.0, 61.0, 62.0], [20.0, 20.0])
+    assert 'too few seeds' in verdict and 'better' not in verdict
+
+
+def test_report_pairs_models_by_seed():
+    results = {}
+    for seed, (headline, stdpose) in enumerate([(70.0, 73.0), (72.0, 74.0), (68.0, 73.5)]):
+        for model, score in (('headline', headline), ('stdpose', stdpose)):
+            record = _record(model, seed, score)
+            results[record['key']] = record
+    page = report(results, 'runs.jsonl')
+    row = next(line for line in page.splitlines() if line.startswith('| headline vs stdpose'))
+    # Paired differences -3.0, -2.0, -5.5: mean -3.5; the means differ by 3.5 > spread 2.0.
+    assert '-3.5 +- 1.8 (n=3)' in row and 'stdpose better' in row
+
+
+def test_train_fit_averages_the_last_epoch_only(tmp_path):
+    import json
+
+    from stdpose_mm.apis.experiments import read_train_fit
+
+    scalars = tmp_path / 'run' / '20261202_000000' / 'vis_data' / 'scalars.json'
+    scalars.parent.mkdir(parents=True)
+    lines = [dict(epoch=1, iter=10, step=10, loss_kpt=9.0, acc_pose=0.1),
+             dict(epoch=2, iter=20, step=20, loss_kpt=2.0, acc_pose=0.5),
+             dict(epoch=2, iter=30, step=30, loss_kpt=4.0, acc_pose=0.7),
+             {'posetrack/Total AP': 50.0, 'step': 2}]
+    scalars.write_text('\n'.join(json.dumps(line) for line in lines) + '\n')
+    fit = read_train_fit(str(tmp_path / 'run'))
+    assert fit == {'loss_kpt': 3.0, 'acc_pose': 0.6}
+    assert read_train_fit(str(tmp_path / 'missing')) == {}
