@@ -19,6 +19,8 @@ mean +- std over seeds and the per-epoch val curves, are written to ``--out``.
 Example:
     python tools/headline_experiment.py --jobs 2            # everything (hours on 2 cores)
     python tools/headline_experiment.py --sets a --models single stdpose --seeds 0
+    python tools/headline_experiment.py --schedule-scale 3 --models stdpose headline \\
+        --ablations --seeds 0      # is a gap still there when the schedule is 3x longer?
 """
 import argparse
 import json
@@ -74,15 +76,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--ablations', nargs='*', default=list(ABLATIONS),
                         choices=list(ABLATIONS), help='headline switches to turn off (set a)')
     parser.add_argument('--ablation-seeds', nargs='+', type=int, default=[0, 1])
-    parser.add_argument('--work-dir', default='work_dirs/headline')
-    parser.add_argument('--results', default='docs/results/headline_runs.jsonl',
-                        help='one json line per finished run (resumable)')
-    parser.add_argument('--out', default='docs/headline_evidence.md')
+    parser.add_argument('--schedule-scale', type=int, default=1,
+                        help='train every model K times as many epochs (cosine schedule '
+                        'stretched with it): a separate setting, with its own files')
+    parser.add_argument('--work-dir', help='default: work_dirs/headline[_xK]')
+    parser.add_argument('--results', help='one json line per finished run (resumable); '
+                        'default: docs/results/headline_runs[_xK].jsonl')
+    parser.add_argument('--out', help='default: docs/headline_evidence[_xK].md')
     parser.add_argument('--jobs', type=int, default=1,
                         help='runs at once; each gets cores/jobs torch threads')
     parser.add_argument('--report-only', action='store_true',
                         help='write the tables from --results without training')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    suffix = f'_x{args.schedule_scale}' if args.schedule_scale != 1 else ''
+    args.work_dir = args.work_dir or f'work_dirs/headline{suffix}'
+    args.results = args.results or f'docs/results/headline_runs{suffix}.jsonl'
+    args.out = args.out or f'docs/headline_evidence{suffix}.md'
+    return args
 
 
 def ensure_set(name: str) -> str:
@@ -107,13 +117,25 @@ def planned_runs(args: argparse.Namespace) -> List[Dict]:
     return runs
 
 
-def research_setting() -> str:
+def research_setting(schedule_scale: int = 1) -> str:
     """The research base's identity: a run counts only for the setting it was trained in."""
     import hashlib
 
     with open(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', '_base_',
                        'cpu_research.py'), 'rb') as f:
-        return hashlib.sha256(f.read()).hexdigest()[:12]
+        identity = hashlib.sha256(f.read()).hexdigest()[:12]
+    return identity if schedule_scale == 1 else f'{identity}-x{schedule_scale}'
+
+
+def schedule_options(config: str, schedule_scale: int) -> List[str]:
+    """``--cfg-options`` that stretch a research config's schedule ``schedule_scale`` times."""
+    if schedule_scale == 1:
+        return []
+    from mmengine.config import Config
+
+    epochs = Config.fromfile(config).train_cfg.max_epochs * schedule_scale
+    # The cosine phase (param_scheduler[1], by epoch) spans the whole run, as at scale 1.
+    return [f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.T_max={epochs}']
 
 
 def run_key(run: Dict) -> str:
@@ -126,22 +148,24 @@ def execute(run: Dict, args: argparse.Namespace, threads: int) -> Dict:
     work_dir = osp.join(args.work_dir, run_key(run))
     options = data_root_options(SETS[run['set']]['root']) + [f'randomness.seed={run["seed"]}']
     options += ABLATIONS.get(run['variant'], [])
+    options += schedule_options(MODELS[run['model']], args.schedule_scale)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY='PASSIVE')
     start = time.time()
     train(MODELS[run['model']], work_dir, options, env=env)
     curve = read_val_curve(work_dir)
     last = curve[-1]
-    return dict(run, key=run_key(run), setting=research_setting(), total_ap=last[TOTAL_AP],
+    return dict(run, key=run_key(run), setting=research_setting(args.schedule_scale),
+                total_ap=last[TOTAL_AP],
                 occluded_ap=last.get(OCCLUDED_AP), minutes=(time.time() - start) / 60,
                 threads=threads, curve=[(c['step'], c[TOTAL_AP], c.get(OCCLUDED_AP))
                                         for c in curve])
 
 
-def load_results(path: str) -> Dict[str, Dict]:
+def load_results(path: str, schedule_scale: int = 1) -> Dict[str, Dict]:
     """Finished runs of the current research setting (others are kept in the file, unused)."""
     if not osp.isfile(path):
         return {}
-    setting = research_setting()
+    setting = research_setting(schedule_scale)
     with open(path) as f:
         records = [json.loads(line) for line in f if line.strip()]
     return {r['key']: r for r in records if r.get('setting') == setting}
@@ -192,7 +216,8 @@ def compare(first: List[float], second: List[float], paired: List[float],
     return f'{difference} | {verdict} ({gap:+.1f} vs spread {spread:.1f})'
 
 
-def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] = None) -> str:
+def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] = None,
+           schedule_scale: int = 1) -> str:
     """Markdown: per set the main table, the ablation table and the mean val curves.
 
     Args:
@@ -200,6 +225,7 @@ def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] 
         results_file: where they were read from (named in the page).
         work_dir: the runs' work dirs; when given, the table adds how well each model fits
             its training data at the end (last epoch's key-frame loss and accuracy).
+        schedule_scale: the runs' ``--schedule-scale`` (named in the page).
     """
     import numpy as np
 
@@ -209,7 +235,9 @@ def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] 
              'Written by `python tools/headline_experiment.py` from '
              f'`{results_file}`; scores are PoseTrack AP of the **last** '
              'epoch on the set\'s val split (no epoch picked by hand), mean +- sample std '
-             'over seeds. Setting: `configs/_base_/cpu_research.py`.', '']
+             'over seeds. Setting: `configs/_base_/cpu_research.py`'
+             + (f' with every schedule {schedule_scale}x as long (`--schedule-scale '
+                f'{schedule_scale}`).' if schedule_scale != 1 else '.'), '']
     fewest = min((sum(1 for r in results.values() if (r['set'], r['model'], r['variant'])
                       == (x['set'], x['model'], x['variant'])) for x in results.values()),
                  default=0)
@@ -322,7 +350,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from stdpose_mm.utils.atomic_io import atomic_write_bytes
 
     args = parse_args(argv)
-    results = load_results(args.results)
+    results = load_results(args.results, args.schedule_scale)
     failed: List[str] = []
     if not args.report_only:
         for set_name in args.sets:
@@ -352,10 +380,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                       if record is None]
         if failed:
             print(f'[headline] {len(failed)} run(s) failed: {", ".join(failed)}')
-    final = load_results(args.results)
+    final = load_results(args.results, args.schedule_scale)
     plot = osp.splitext(args.out)[0] + '_curves.png'
     plot_curves(final, plot)
-    page = report(final, args.results, args.work_dir) + f'\n![val curves]({osp.basename(plot)})\n'
+    page = (report(final, args.results, args.work_dir, args.schedule_scale)
+            + f'\n![val curves]({osp.basename(plot)})\n')
     atomic_write_bytes(page.encode(), args.out)
     print(f'[headline] wrote {args.out} and {plot}')
     return 1 if not args.report_only and failed else 0

@@ -4,7 +4,14 @@ import sys
 from tests.conftest import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / 'tools'))
-from headline_experiment import compare, report  # noqa: E402
+from headline_experiment import (  # noqa: E402
+    MODELS,
+    compare,
+    parse_args,
+    report,
+    research_setting,
+    schedule_options,
+)
 
 
 def _record(model, seed, total, occluded=40.0):
@@ -55,3 +62,21 @@ def test_train_fit_averages_the_last_epoch_only(tmp_path):
     fit = read_train_fit(str(tmp_path / 'run'))
     assert fit == {'loss_kpt': 3.0, 'acc_pose': 0.6}
     assert read_train_fit(str(tmp_path / 'missing')) == {}
+
+
+def test_a_longer_schedule_is_its_own_setting_with_the_cosine_stretched():
+    from mmengine.config import Config
+
+    assert schedule_options(MODELS['single'], 1) == []
+    for model, epochs in (('single', 12), ('single-batch80', 60), ('headline', 12)):
+        cfg = Config.fromfile(str(REPO_ROOT / MODELS[model]))
+        cfg.merge_from_dict(dict(option.split('=') for option in
+                                 schedule_options(str(REPO_ROOT / MODELS[model]), 2)))
+        assert int(cfg.train_cfg.max_epochs) == epochs, model
+        assert int(cfg.param_scheduler[1].T_max) == epochs, model
+        assert cfg.param_scheduler[1].type == 'CosineAnnealingLR', model
+    # Runs of another schedule never count for (or resume) the base setting.
+    assert research_setting(2) != research_setting(1)
+    args = parse_args(['--schedule-scale', '2', '--report-only'])
+    assert args.results.endswith('headline_runs_x2.jsonl') and args.work_dir.endswith('_x2')
+    assert parse_args([]).results.endswith('headline_runs.jsonl')
