@@ -266,7 +266,7 @@ def main(argv=None):
                   f' -> drift {drift}.', '']
     retrained = None
     if args.retrain:
-        from stdpose_mm.apis.labelling_retrain import retrain_policies
+        from stdpose_mm.apis import retrain_policies
         from stdpose_mm.datasets import load_video_annotations
 
         data_root = ensure_retrain_set(args)

@@ -16,6 +16,11 @@ from .frame_selection import (  # noqa: F401,E402
     with_picks,
 )
 from .inferencers import TrackPoseLocalVisualizer, VideoPoseInferencer  # noqa: F401,E402
+from .labelling_retrain import (  # noqa: F401,E402
+    retrain_options,
+    retrain_policies,
+    write_policy_labels,
+)
 from .model_propagators import BidirectionalPropagator, ModelPropagator  # noqa: F401,E402
 from .propagate_config import (  # noqa: F401,E402
     build_model_propagator,
