@@ -133,6 +133,12 @@ def train_and_test(config: str, work_dir: str, cfg_options: Sequence[str] = (),
         return json.load(f)
 
 
+def latest_scalars(work_dir: str) -> Optional[str]:
+    """The ``vis_data/scalars.json`` of the latest run in a ``tools/train.py`` work dir."""
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    return files[-1] if files else None
+
+
 def read_val_curve(work_dir: str) -> List[Dict[str, float]]:
     """Validation metrics per evaluation of the latest run in ``work_dir``.
 
@@ -147,11 +153,11 @@ def read_val_curve(work_dir: str) -> List[Dict[str, float]]:
     Raises:
         FileNotFoundError: If the work dir holds no ``scalars.json``.
     """
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    if not files:
+    scalars = latest_scalars(work_dir)
+    if scalars is None:
         raise FileNotFoundError(f'no vis_data/scalars.json under {work_dir}')
     curve = []
-    with open(files[-1]) as f:
+    with open(scalars) as f:
         for line in f:
             record = json.loads(line)
             if TOTAL_AP in record:
@@ -172,10 +178,10 @@ def read_train_fit(work_dir: str, keys: Tuple[str, ...] = ('loss_kpt', 'acc_pose
         dict: Each of ``keys`` averaged over the logged iterations of the last training
         epoch (a key the run did not log is left out); empty if nothing was logged.
     """
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    if not files:
+    scalars = latest_scalars(work_dir)
+    if scalars is None:
         return {}
-    with open(files[-1]) as f:
+    with open(scalars) as f:
         records = [json.loads(line) for line in f if line.strip()]
     records = [r for r in records if 'epoch' in r and 'iter' in r]
     if not records:
