@@ -37,6 +37,8 @@ from stdpose_mm.apis.experiments import (  # noqa: E402
     OCCLUDED_AP,
     TOTAL_AP,
     data_root_options,
+    epoch_options,
+    mean_std,
     read_train_fit,
     read_val_curve,
     train,
@@ -83,6 +85,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--results', help='one json line per finished run (resumable); '
                         'default: docs/results/headline_runs[_xK].jsonl')
     parser.add_argument('--out', help='default: docs/headline_evidence[_xK].md')
+    parser.add_argument('--base-results', help='with --schedule-scale: the base setting\'s '
+                        'runs, compared seed by seed (default: docs/results/headline_runs.jsonl)')
     parser.add_argument('--jobs', type=int, default=1,
                         help='runs at once; each gets cores/jobs torch threads')
     parser.add_argument('--report-only', action='store_true',
@@ -92,6 +96,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args.work_dir = args.work_dir or f'work_dirs/headline{suffix}'
     args.results = args.results or f'docs/results/headline_runs{suffix}.jsonl'
     args.out = args.out or f'docs/headline_evidence{suffix}.md'
+    args.base_results = args.base_results or 'docs/results/headline_runs.jsonl'
     return args
 
 
@@ -134,8 +139,8 @@ def schedule_options(config: str, schedule_scale: int) -> List[str]:
     from mmengine.config import Config
 
     epochs = Config.fromfile(config).train_cfg.max_epochs * schedule_scale
-    # The cosine phase (param_scheduler[1], by epoch) spans the whole run, as at scale 1.
-    return [f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.T_max={epochs}']
+    # The cosine phase spans the whole run, as at scale 1; the val interval stays.
+    return epoch_options(epochs, validate_at_end=False)
 
 
 def run_key(run: Dict) -> str:
@@ -169,18 +174,6 @@ def load_results(path: str, schedule_scale: int = 1) -> Dict[str, Dict]:
     with open(path) as f:
         records = [json.loads(line) for line in f if line.strip()]
     return {r['key']: r for r in records if r.get('setting') == setting}
-
-
-def mean_std(values: List[float], digits: int = 1) -> str:
-    import numpy as np
-
-    if not values:
-        return 'n/a'
-    values = np.asarray(values, dtype=float)
-    if len(values) == 1:
-        return f'{values[0]:.{digits}f} (n=1)'
-    return (f'{values.mean():.{digits}f} +- {values.std(ddof=1):.{digits}f} '
-            f'(n={len(values)})')
 
 
 # The goal of the headline model (issue 13): it beats these, overall and on occluded joints.
@@ -321,6 +314,63 @@ def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] 
     return '\n'.join(lines) + '\n'
 
 
+def schedule_report(base: Dict[str, Dict], longer: Dict[str, Dict], scale: int) -> str:
+    """Markdown: each model at the base schedule and ``scale`` times longer, same seeds.
+
+    A model that gains beyond its seed spread from a longer schedule had not converged; a gap
+    between two models that keeps its sign at both lengths is not an artefact of stopping
+    early.
+
+    Args:
+        base: finished runs of the base setting, by key (:func:`load_results`).
+        longer: finished runs of the ``--schedule-scale`` setting, by key.
+        scale: the longer setting's ``--schedule-scale``.
+    """
+    def groups(results: Dict[str, Dict]) -> Dict[tuple, Dict[int, Dict]]:
+        grouped: Dict[tuple, Dict[int, Dict]] = {}
+        for record in results.values():
+            name = record['model'] + (f' ({record["variant"]})' if record['variant'] else '')
+            grouped.setdefault((record['set'], name), {})[record['seed']] = record
+        return grouped
+
+    short, long_ = groups(base), groups(longer)
+    both = sorted(name for name in long_ if name in short)
+    lines = [f'## Schedule length: x1 against x{scale}, the same seeds', '',
+             f'Last-epoch AP of each model trained with the base schedule and with every '
+             f'schedule {scale}x as long; only seeds run at both lengths count.', '',
+             f'| set | model | seeds | Total x1 | Total x{scale} | Total gain | '
+             f'occluded x1 | occluded x{scale} | occluded gain |',
+             '|---|---|---|---:|---:|---:|---:|---:|---:|']
+    for set_name, name in both:
+        seeds = sorted(set(short[set_name, name]) & set(long_[set_name, name]))
+        if not seeds:
+            continue
+        cells = []
+        for key in ('total_ap', 'occluded_ap'):
+            before = [short[set_name, name][s][key] for s in seeds]
+            after = [long_[set_name, name][s][key] for s in seeds]
+            cells += [mean_std(before), mean_std(after),
+                      mean_std([a - b for a, b in zip(after, before)])]
+        lines.append(f'| {set_name} | {name} | {", ".join(map(str, seeds))} | '
+                     + ' | '.join(cells) + ' |')
+    lines += ['', 'Paired differences between models (first - second, the same seeds) at '
+              'both lengths:', '',
+              f'| set | models | seeds | Total x1 | Total x{scale} | occluded x1 | '
+              f'occluded x{scale} |', '|---|---|---|---:|---:|---:|---:|']
+    for first, second in GOAL_COMPARISONS:
+        for set_name in sorted({s for s, _ in both}):
+            runs = [short.get((set_name, m), {}) for m in (first, second)] + \
+                   [long_.get((set_name, m), {}) for m in (first, second)]
+            seeds = sorted(set.intersection(*(set(r) for r in runs)))
+            if not seeds:
+                continue
+            cells = [mean_std([runs[i][s][key] - runs[i + 1][s][key] for s in seeds])
+                     for key in ('total_ap', 'occluded_ap') for i in (0, 2)]
+            lines.append(f'| {set_name} | {first} - {second} | '
+                         f'{", ".join(map(str, seeds))} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
 def plot_curves(results: Dict[str, Dict], path: str) -> None:
     """Val Total AP per epoch, mean over seeds, one panel per set (main models only)."""
     import matplotlib
@@ -389,6 +439,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     plot_curves(final, plot)
     page = (report(final, args.results, args.work_dir, args.schedule_scale)
             + f'\n![val curves]({osp.basename(plot)})\n')
+    if args.schedule_scale != 1:
+        page += '\n' + schedule_report(load_results(args.base_results), final,
+                                        args.schedule_scale)
     atomic_write_bytes(page.encode(), args.out)
     print(f'[headline] wrote {args.out} and {plot}')
     return 1 if not args.report_only and failed else 0

@@ -131,12 +131,7 @@ def ensure_retrain_set(args):
 
 def retrain_table(name, result, drift):
     """Markdown lines of the retraining runs (mean +- std over the training seeds)."""
-    import numpy as np
-
-    def stat(values):
-        values = np.asarray(values, float)
-        return f'{values.mean():.1f} +- {values.std():.1f}' if values.size > 1 \
-            else f'{values[0]:.1f}'
+    from stdpose_mm.apis.experiments import mean_std as stat
 
     frames, labelled = result['frames'], result['labelled']
     seeds = sorted({run['seed'] for run in result['runs']})
@@ -167,10 +162,11 @@ def summarise(result):
         rows.setdefault((run['policy'], run['budget']), []).append(run)
     out = {}
     for key, runs in rows.items():
+        # The sample std (ddof 1), as every seed spread of the project (0 for one run).
         out[key] = dict(labelled=runs[0]['labelled'], runs=len(runs), **{
             subset: (float(np.mean([r[subset] for r in runs])),
-                     float(np.std([r[subset] for r in runs]))) for subset in ('all',
-                                                                             'occluded')})
+                     float(np.std([r[subset] for r in runs], ddof=1)) if len(runs) > 1
+                     else 0.0) for subset in ('all', 'occluded')})
     return out
 
 

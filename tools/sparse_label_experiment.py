@@ -45,6 +45,7 @@ from stdpose_mm.apis.experiments import (  # noqa: E402
     TOTAL_AP,
     data_root_options,
     epoch_options,
+    mean_std,
     read_val_curve,
     train_and_test,
 )
@@ -273,9 +274,7 @@ def retrain(args, data_root, stride, pseudo_files):
              '|---|---:|---:|---:|---:|---|']
     for row, (_, row_epochs, runs) in rows.items():
         def stat(key):
-            values = np.array([r.get(key, np.nan) for r in runs], float)
-            return f'{values.mean():.1f} +- {values.std():.1f}' if len(values) > 1 \
-                else f'{values[0]:.1f}'
+            return mean_std([r.get(key, np.nan) for r in runs])
         length = min(len(r['curve']) for r in runs)
         curve = ' '.join(f'{np.mean([r["curve"][i] for r in runs]):.1f}'
                          for i in range(length))

@@ -18,11 +18,31 @@ TOTAL_AP = 'posetrack/Total AP'
 OCCLUDED_AP = 'posetrack/Total AP_occluded'
 
 
-def epoch_options(epochs: int) -> List[str]:
-    """``--cfg-options`` for a run of ``epochs`` epochs: one validation at the end, the
-    cosine schedule (``param_scheduler[1]``) stretched to the run."""
-    return [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
-            f'param_scheduler.1.T_max={epochs}']
+def epoch_options(epochs: int, validate_at_end: bool = True) -> List[str]:
+    """``--cfg-options`` for a run of ``epochs`` epochs, the cosine schedule
+    (``param_scheduler[1]``, by epoch) stretched to the run.
+
+    Args:
+        epochs: the run's length.
+        validate_at_end: validate once, after the last epoch; False keeps the config's
+            ``val_interval`` (e.g. every epoch, for a val curve).
+    """
+    options = [f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.T_max={epochs}']
+    return options + ([f'train_cfg.val_interval={epochs}'] if validate_at_end else [])
+
+
+def mean_std(values: Sequence[float], digits: int = 1) -> str:
+    """``'mean +- std (n=N)'`` with the sample std (ddof 1), the spread every table of the
+    project reports over seeds; one value prints as ``'x (n=1)'``, none as ``'n/a'``."""
+    import numpy as np
+
+    if len(values) == 0:
+        return 'n/a'
+    values = np.asarray(values, dtype=float)
+    if len(values) == 1:
+        return f'{values[0]:.{digits}f} (n=1)'
+    return (f'{values.mean():.{digits}f} +- {values.std(ddof=1):.{digits}f} '
+            f'(n={len(values)})')
 
 
 def data_root_options(data_root: str) -> List[str]:

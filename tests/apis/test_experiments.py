@@ -37,9 +37,21 @@ def test_read_test_metrics_without_a_run_names_the_folder(tmp_path):
         read_test_metrics(str(tmp_path))
 
 
+def test_seed_spread_is_the_sample_std():
+    from stdpose_mm.apis.experiments import mean_std
+
+    # Every table reports the same spread: ddof 1 (the population std would be 0.8).
+    assert mean_std([1.0, 2.0, 3.0]) == '2.0 +- 1.0 (n=3)'
+    assert mean_std([70.25], digits=2) == '70.25 (n=1)'
+    assert mean_std([]) == 'n/a'
+
+
 def test_options_are_those_the_tools_passed():
-    assert epoch_options(3) == ['train_cfg.max_epochs=3', 'train_cfg.val_interval=3',
-                                'param_scheduler.1.T_max=3']
+    assert sorted(epoch_options(3)) == ['param_scheduler.1.T_max=3', 'train_cfg.max_epochs=3',
+                                        'train_cfg.val_interval=3']
+    # A val curve keeps the config's interval; the schedule still stretches.
+    assert sorted(epoch_options(3, validate_at_end=False)) == [
+        'param_scheduler.1.T_max=3', 'train_cfg.max_epochs=3']
     assert data_root_options('data/x') == [
         'train_dataloader.dataset.data_root=data/x/', 'val_dataloader.dataset.data_root=data/x/',
         'test_dataloader.dataset.data_root=data/x/',

@@ -80,3 +80,29 @@ def test_a_longer_schedule_is_its_own_setting_with_the_cosine_stretched():
     args = parse_args(['--schedule-scale', '2', '--report-only'])
     assert args.results.endswith('headline_runs_x2.jsonl') and args.work_dir.endswith('_x2')
     assert parse_args([]).results.endswith('headline_runs.jsonl')
+
+
+def test_a_longer_schedule_is_compared_with_the_base_at_the_same_seeds():
+    from headline_experiment import schedule_report
+
+    base, longer = {}, {}
+    # Base: 3 seeds; the longer schedule has seeds 0 and 1 only, so seed 2 must not count.
+    for seed, (headline, stdpose) in enumerate([(70.0, 73.0), (72.0, 74.0), (50.0, 90.0)]):
+        for model, score in (('headline', headline), ('stdpose', stdpose)):
+            record = _record(model, seed, score)
+            base[record['key']] = record
+    for seed, (headline, stdpose) in enumerate([(76.0, 75.0), (80.0, 77.0)]):
+        for model, score in (('headline', headline), ('stdpose', stdpose)):
+            record = _record(model, seed, score, occluded=45.0)
+            longer[record['key']] = record
+    page = schedule_report(base, longer, 3)
+    row = next(line for line in page.splitlines() if line.startswith('| a | headline |'))
+    # Seeds 0, 1: x1 71.0 +- 1.4, x3 78.0 +- 2.8, paired gains +6 and +8.
+    assert '71.0 +- 1.4 (n=2)' in row and '78.0 +- 2.8 (n=2)' in row
+    assert '7.0 +- 1.4 (n=2)' in row and '5.0 +- 0.0 (n=2)' in row
+    pair = next(line for line in page.splitlines()
+                if line.startswith('| a | headline - stdpose |'))
+    # headline - stdpose at the same seeds: x1 -3.0, -2.0; x3 +1.0, +3.0.
+    assert '-2.5 +- 0.7 (n=2)' in pair and '2.0 +- 1.4 (n=2)' in pair
+    # A model without runs at the longer schedule has no row.
+    assert schedule_report(base, {}, 3).count('| a |') == 0
