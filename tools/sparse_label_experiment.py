@@ -22,8 +22,9 @@ Through the standard tools, on synthetic PoseTrack sets of 30-frame videos:
 
 Prints the tables (markdown) and writes them to ``WORK_DIR/table.md``. The default is the
 quick demo (``synthetic``, every 4th frame, single-frame retraining, one seed);
-``--full`` is the whole experiment (both sets, both protocols, all five propagators, the
-temporal model retrained with 3 seeds on (d)'s and (e)'s pseudo-labels, equal iterations).
+``--full`` is the whole experiment (both sets, both protocols, all five propagators, each
+model trained with 3 seeds, the temporal model retrained with 3 seeds on (d)'s and (e)'s
+pseudo-labels, equal iterations).
 
 Example:
     python tools/sparse_label_experiment.py --work-dir work_dirs/sparse
@@ -84,7 +85,8 @@ def parse_args(argv=None):
     parser.add_argument('--data-dir', default='data', help='where the sets are (generated)')
     parser.add_argument('--full', action='store_true',
                         help="the whole experiment: --sets synthetic fast --protocols 4 7 "
-                        '--methods (all) --retrain-model temporal --seeds 0 1 2 --equal-iters '
+                        '--methods (all) --propagation-seeds 0 1 2 --retrain-model temporal '
+                        '--seeds 0 1 2 --equal-iters '
                         '--pseudo-methods bidirectional bidirectional-labelled')
     parser.add_argument('--sets', nargs='+', choices=sorted(SETS), default=['synthetic'])
     parser.add_argument('--protocols', nargs='+', type=int, choices=sorted(PROTOCOLS),
@@ -99,7 +101,11 @@ def parse_args(argv=None):
                         default=['bidirectional'],
                         help='propagators whose pseudo-labels the estimator retrains on')
     parser.add_argument('--no-retrain', action='store_true', help='propagation tables only')
-    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0],
+                        help='training seeds of every retraining row')
+    parser.add_argument('--propagation-seeds', nargs='+', type=int, default=[0],
+                        help='training seeds of every propagation model (the first one\'s '
+                        'pseudo-labels are the retraining\'s)')
     parser.add_argument('--equal-iters', action='store_true',
                         help='also train "labels alone" for as many iterations as 100%%')
     parser.add_argument('--videos', nargs=2, type=int, default=[32, 4], metavar=('TRAIN', 'VAL'))
@@ -118,6 +124,7 @@ def parse_args(argv=None):
     if args.full:
         args.sets, args.protocols, args.methods = ['synthetic', 'fast'], [4, 7], list(PROPAGATORS)
         args.retrain_model, args.seeds, args.equal_iters = 'temporal', [0, 1, 2], True
+        args.propagation_seeds = [0, 1, 2]
         args.pseudo_methods = ['bidirectional', 'bidirectional-labelled']
     return args
 
@@ -154,12 +161,18 @@ def propagation_options(method, stride):
     return [f'{loader}.dataset.label_stride={stride}' for loader in loaders]
 
 
+def propagation_run_name(method, seed):
+    """A propagator's file stem for one training seed (seed 0 keeps the plain name)."""
+    return method if seed == 0 else f'{method}_seed{seed}'
+
+
 def propagate(args, set_name, data_root, stride):
     """Train the models of one set and protocol; AP of every method on the val videos.
 
     Returns:
-        dict: ``method -> metrics`` (val hidden labels) with ``pseudo_file``, the training
-        pseudo-labels, for the methods of ``--pseudo-methods``.
+        dict: ``method -> {'runs': [metrics of each training seed (one for a baseline)],
+        'pseudo_file': the training pseudo-labels}`` (val hidden labels; ``pseudo_file``
+        for the methods of ``--pseudo-methods``, from the first seed's model).
     """
     work_dir = osp.join(args.work_dir, set_name, f'stride{stride}')
     os.makedirs(work_dir, exist_ok=True)
@@ -167,55 +180,66 @@ def propagate(args, set_name, data_root, stride):
     results = {}
     for method in args.methods:
         _, config, method_options = PROPAGATORS[method]
-        checkpoint = '-'
-        if config is not None:
-            trained = train_and_test(
-                config, osp.join(work_dir, method),
-                run_options(args, data_root, args.propagation_epochs) +
-                propagation_options(method, stride) + method_options, args.skip_done)
-            checkpoint = trained['checkpoint']
-        common = [config or BIDIRECTIONAL_CONFIG, checkpoint, '--method',
-                  'model' if config else 'copy' if method == 'copy' else 'interpolate',
-                  '--overwrite', '--data-root', data_root, '--label-stride', str(stride),
-                  '--num-workers', str(args.num_workers), '--eval']
-        ap_file = osp.join(work_dir, f'val_{method}_ap.json')
-        if not (args.skip_done and osp.isfile(ap_file)):
-            run([sys.executable, 'tools/propagate.py', *common, '--ann', val_ann, '--out',
-                 osp.join(work_dir, f'val_{method}.json'), '--eval-out', ap_file],
-                osp.join(work_dir, f'val_{method}.log'))
-        with open(ap_file) as f:
-            results[method] = json.load(f)
-        if method in args.pseudo_methods:  # the training pseudo-labels for retraining
-            out = osp.join(work_dir, f'pseudo_{method}.json')
-            train_ap = osp.join(work_dir, f'pseudo_{method}_ap.json')
-            if not (args.skip_done and osp.isfile(train_ap)):
-                run([sys.executable, 'tools/propagate.py', *common, '--out', out,
-                     '--eval-out', train_ap], osp.join(work_dir, f'pseudo_{method}.log'))
-            results[method]['pseudo_file'] = out
-        print(f'{set_name}, every {stride}th: {method} {results[method]["all"]["Total"]:.1f} AP '
-              '(val hidden labels)', flush=True)
+        results[method] = dict(runs=[])
+        # A baseline has no training, so nothing to seed.
+        for seed in (args.propagation_seeds if config else [0]):
+            name = propagation_run_name(method, seed)
+            checkpoint = '-'
+            if config is not None:
+                trained = train_and_test(
+                    config, osp.join(work_dir, name),
+                    run_options(args, data_root, args.propagation_epochs, seed) +
+                    propagation_options(method, stride) + method_options, args.skip_done)
+                checkpoint = trained['checkpoint']
+            common = [config or BIDIRECTIONAL_CONFIG, checkpoint, '--method',
+                      'model' if config else 'copy' if method == 'copy' else 'interpolate',
+                      '--overwrite', '--data-root', data_root, '--label-stride', str(stride),
+                      '--num-workers', str(args.num_workers), '--eval']
+            ap_file = osp.join(work_dir, f'val_{name}_ap.json')
+            if not (args.skip_done and osp.isfile(ap_file)):
+                run([sys.executable, 'tools/propagate.py', *common, '--ann', val_ann, '--out',
+                     osp.join(work_dir, f'val_{name}.json'), '--eval-out', ap_file],
+                    osp.join(work_dir, f'val_{name}.log'))
+            with open(ap_file) as f:
+                results[method]['runs'].append(json.load(f))
+            if method in args.pseudo_methods and 'pseudo_file' not in results[method]:
+                out = osp.join(work_dir, f'pseudo_{method}.json')
+                train_ap = osp.join(work_dir, f'pseudo_{method}_ap.json')
+                if not (args.skip_done and osp.isfile(train_ap)):
+                    run([sys.executable, 'tools/propagate.py', *common, '--out', out,
+                         '--eval-out', train_ap], osp.join(work_dir, f'pseudo_{method}.log'))
+                results[method]['pseudo_file'] = out
+            print(f'{set_name}, every {stride}th: {name} '
+                  f'{results[method]["runs"][-1]["all"]["Total"]:.1f} AP (val hidden labels)',
+                  flush=True)
     return results
 
 
 def propagation_table(set_name, stride, results):
-    distances = sorted({int(d) for r in results.values() for d in r['by_distance']})
+    """Markdown lines: each propagator's AP on the hidden val labels (mean +- std over its
+    training seeds), on occluded joints and by distance to the nearest label (means)."""
+    runs_of = {method: result['runs'] for method, result in results.items()}
+    distances = sorted({int(d) for runs in runs_of.values() for r in runs
+                        for d in r['by_distance']})
     lines = [f'Propagated-pose AP on the hidden labels of the val videos, {set_name} set, '
-             f'{PROTOCOLS[stride]} (by distance to the nearest label: all joints / occluded '
-             'joints):', '',
+             f'{PROTOCOLS[stride]} (a trained model: mean +- std over its training seeds; '
+             'by distance to the nearest label, means: all joints / occluded joints):', '',
              '| propagator | Total | Total (occluded joints) | ' +
              ' | '.join(f'd={d}' for d in distances) + ' |',
              '|---|---:|---:|' + '---:|' * len(distances)]
-    for method, result in results.items():
+    for method, runs in runs_of.items():
         cells = []
         for d in distances:
-            tables = result['by_distance'].get(str(d), {})
-            cells.append(' / '.join(f'{tables[s]["Total"]:.1f}' for s in ('all', 'occluded')
-                                    if s in tables) or '-')
-        occluded = result.get('occluded', {}).get('Total', float('nan'))
-        lines.append(f'| {PROPAGATORS[method][0]} | {result["all"]["Total"]:.1f} | '
-                     f'{occluded:.1f} | ' + ' | '.join(cells) + ' |')
-    frames = {d: next((r['by_distance'][str(d)]['num_frames'] for r in results.values()
-                       if str(d) in r['by_distance']), 0) for d in distances}
+            tables = [r['by_distance'][str(d)] for r in runs if str(d) in r['by_distance']]
+            cells.append(' / '.join(f'{np.mean([t[s]["Total"] for t in tables]):.1f}'
+                                    for s in ('all', 'occluded')
+                                    if tables and all(s in t for t in tables)) or '-')
+        occluded = [r.get('occluded', {}).get('Total', float('nan')) for r in runs]
+        lines.append(f'| {PROPAGATORS[method][0]} | '
+                     f'{mean_std([r["all"]["Total"] for r in runs])} | '
+                     f'{mean_std(occluded)} | ' + ' | '.join(cells) + ' |')
+    frames = {d: next((r['by_distance'][str(d)]['num_frames'] for runs in runs_of.values()
+                       for r in runs if str(d) in r['by_distance']), 0) for d in distances}
     lines += ['', 'Frames per distance: ' + ', '.join(f'd={d}: {n}' for d, n in
                                                        frames.items()), '']
     return lines

@@ -27,3 +27,29 @@ def test_one_command_runs_protocols_methods_and_retraining(tmp_path):
     stride_dir = work_dir / 'synthetic' / 'stride7'
     assert (stride_dir / 'val_bidirectional-labelled_ap.json').is_file()
     assert (stride_dir / 'pseudo_bidirectional-labelled.json').is_file()
+
+
+def test_propagation_table_spreads_a_model_over_its_seeds():
+    import sys
+
+    from tests.conftest import REPO_ROOT
+    sys.path.insert(0, str(REPO_ROOT / 'tools'))
+    from sparse_label_experiment import propagation_run_name, propagation_table
+
+    def metrics(total, occluded, d1):
+        return {'all': {'Total': total}, 'occluded': {'Total': occluded},
+                'by_distance': {'1': {'all': {'Total': d1}, 'occluded': {'Total': d1 - 1},
+                                      'num_frames': 6}}}
+
+    results = {'interpolate': {'runs': [metrics(90.0, 80.0, 95.0)]},
+               'bidirectional': {'runs': [metrics(92.0, 82.0, 96.0),
+                                          metrics(94.0, 86.0, 98.0)]}}
+    lines = propagation_table('synthetic', 4, results)
+    model = next(line for line in lines if line.startswith('| (d) bidirectional model |'))
+    # Two training seeds: mean +- sample std; by distance the mean (all / occluded).
+    assert '93.0 +- 1.4 (n=2)' in model and '84.0 +- 2.8 (n=2)' in model
+    assert '97.0 / 96.0' in model
+    assert '90.0 (n=1)' in next(line for line in lines if '(b) linear' in line)
+    # Seed 0 keeps the plain name, so earlier single-seed runs are reused.
+    assert propagation_run_name('bidirectional', 0) == 'bidirectional'
+    assert propagation_run_name('bidirectional', 2) == 'bidirectional_seed2'
