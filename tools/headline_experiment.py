@@ -23,7 +23,6 @@ Example:
         --ablations --seeds 0      # is a gap still there when the schedule is 3x longer?
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -36,9 +35,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from stdpose_mm.apis.experiments import (  # noqa: E402
     OCCLUDED_AP,
     TOTAL_AP,
+    append_run,
     data_root_options,
     epoch_options,
     mean_std,
+    read_runs,
     read_train_fit,
     read_val_curve,
     train,
@@ -168,12 +169,8 @@ def execute(run: Dict, args: argparse.Namespace, threads: int) -> Dict:
 
 def load_results(path: str, schedule_scale: int = 1) -> Dict[str, Dict]:
     """Finished runs of the current research setting (others are kept in the file, unused)."""
-    if not osp.isfile(path):
-        return {}
     setting = research_setting(schedule_scale)
-    with open(path) as f:
-        records = [json.loads(line) for line in f if line.strip()]
-    return {r['key']: r for r in records if r.get('setting') == setting}
+    return {r['key']: r for r in read_runs(path) if r.get('setting') == setting}
 
 
 # The goal of the headline model (issue 13): it beats these, overall and on occluded joints.
@@ -423,8 +420,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 # One failed run is reported, the others go on (rerun to retry it).
                 print(f'[headline] {run_key(run)} FAILED: {str(error)[-1500:]}', flush=True)
                 return None
-            with open(args.results, 'a') as f:  # one whole line per run: a kill loses one
-                f.write(json.dumps(record) + '\n')
+            append_run(args.results, record)
             print(f'[headline] {record["key"]}: AP {record["total_ap"]:.1f}, occluded '
                   f'{record["occluded_ap"]:.1f}, {record["minutes"]:.1f} min', flush=True)
             return record

@@ -20,7 +20,12 @@ Through the standard tools, on synthetic PoseTrack sets of 30-frame videos:
    100% labels, for each seed. (d)'s pseudo-labels come from a propagator supervised by the
    hidden training labels, so that row spends more than the labelled fraction; (e)'s do not.
 
-Prints the tables (markdown) and writes them to ``WORK_DIR/table.md``. The default is the
+Every finished run (a propagator's val scores, a retraining's metrics and val curve) is
+appended to ``--results`` with a digest of its setting; a rerun with the same setting reuses
+it, on any machine, so a committed results file lets an experiment longer than one session
+add up (the work dir is needed only for runs still to do; a pseudo-label row still to do
+trains its propagator again if the checkpoint is gone). Prints the tables (markdown) and
+writes them to ``WORK_DIR/table.md``. The default is the
 quick demo (``synthetic``, every 4th frame, single-frame retraining, one seed);
 ``--full`` is the whole experiment (both sets, both protocols, all five propagators, each
 model trained with 3 seeds, the temporal model retrained with 3 seeds on (d)'s and (e)'s
@@ -28,7 +33,8 @@ pseudo-labels, equal iterations).
 
 Example:
     python tools/sparse_label_experiment.py --work-dir work_dirs/sparse
-    python tools/sparse_label_experiment.py --work-dir work_dirs/sparse_full --full
+    python tools/sparse_label_experiment.py --work-dir work_dirs/sparse_full --full \
+        --results docs/results/sparse_runs.jsonl
 """
 import argparse
 import json
@@ -44,10 +50,13 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from stdpose_mm.apis.experiments import (  # noqa: E402
     REPO_ROOT,
     TOTAL_AP,
+    append_run,
     data_root_options,
     epoch_options,
     mean_std,
+    read_runs,
     read_val_curve,
+    setting_digest,
     train_and_test,
 )
 from stdpose_mm.apis.experiments import run_logged as run  # noqa: E402
@@ -119,8 +128,14 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='*', default=[],
                         help='more --cfg-options for every training and test run')
     parser.add_argument('--num-workers', type=int, default=2, help='for tools/propagate.py')
-    parser.add_argument('--skip-done', action='store_true', help='reuse finished steps')
+    parser.add_argument('--skip-done', action='store_true',
+                        help="reuse finished steps' files in the work dir")
+    parser.add_argument('--results', default=None,
+                        help='finished runs, one json line each, reused wherever their setting '
+                        'matches, also on another machine (default: WORK_DIR/runs.jsonl; the '
+                        "project's committed runs: docs/results/sparse_runs.jsonl)")
     args = parser.parse_args(argv)
+    args.results = args.results or osp.join(args.work_dir, 'runs.jsonl')
     if args.full:
         args.sets, args.protocols, args.methods = ['synthetic', 'fast'], [4, 7], list(PROPAGATORS)
         args.retrain_model, args.seeds, args.equal_iters = 'temporal', [0, 1, 2], True
@@ -166,44 +181,91 @@ def propagation_run_name(method, seed):
     return method if seed == 0 else f'{method}_seed{seed}'
 
 
-def propagate(args, set_name, data_root, stride):
+def set_spec(args, set_name):
+    """What a set's videos are generated from (part of every run's setting)."""
+    return dict(generator=SETS[set_name][1], videos=list(args.videos), frames=args.frames)
+
+
+def config_text(config):
+    with open(osp.join(REPO_ROOT, config)) as f:
+        return f.read()
+
+
+def propagation_plan(args, set_name, data_root, stride, method, seed):
+    """One propagator at one training seed: its results key, setting and training options.
+
+    The setting digests what decides the result (set, label rule, the config's text, every
+    ``--cfg-options``), so a recorded run is reused only where it would be reproduced.
+    """
+    _, config, method_options = PROPAGATORS[method]
+    options = None
+    if config is not None:
+        options = (run_options(args, data_root, args.propagation_epochs, seed) +
+                   propagation_options(method, stride) + method_options)
+    name = propagation_run_name(method, seed)
+    return dict(key=f'propagation/{set_name}/stride{stride}/{name}', name=name, config=config,
+                options=options, setting=setting_digest(
+                    set_spec(args, set_name), stride, method, options,
+                    config and config_text(config)))
+
+
+def pseudo_file_path(args, set_name, stride, method):
+    """Where the training pseudo-labels of ``method`` are written."""
+    return osp.join(args.work_dir, set_name, f'stride{stride}', f'pseudo_{method}.json')
+
+
+def propagate(args, set_name, data_root, stride, recorded, pseudo_methods=()):
     """Train the models of one set and protocol; AP of every method on the val videos.
+
+    Args:
+        recorded (dict): finished runs by ``(key, setting)`` (:func:`read_runs`); a recorded
+            run is neither trained nor evaluated again, a new one is appended to
+            ``args.results``.
+        pseudo_methods (Iterable[str]): methods whose training pseudo-labels the retraining
+            still needs (written with the first training seed's model, trained again if
+            its work dir is gone).
 
     Returns:
         dict: ``method -> {'runs': [metrics of each training seed (one for a baseline)],
-        'pseudo_file': the training pseudo-labels}`` (val hidden labels; ``pseudo_file``
-        for the methods of ``--pseudo-methods``, from the first seed's model).
+        'pseudo_file'}`` (val hidden labels; ``pseudo_file`` for ``pseudo_methods``).
     """
     work_dir = osp.join(args.work_dir, set_name, f'stride{stride}')
     os.makedirs(work_dir, exist_ok=True)
     val_ann = osp.join(data_root, 'annotations', 'posetrack18_val.json')
     results = {}
     for method in args.methods:
-        _, config, method_options = PROPAGATORS[method]
+        config = PROPAGATORS[method][1]
         results[method] = dict(runs=[])
         # A baseline has no training, so nothing to seed.
-        for seed in (args.propagation_seeds if config else [0]):
-            name = propagation_run_name(method, seed)
-            checkpoint = '-'
-            if config is not None:
-                trained = train_and_test(
-                    config, osp.join(work_dir, name),
-                    run_options(args, data_root, args.propagation_epochs, seed) +
-                    propagation_options(method, stride) + method_options, args.skip_done)
-                checkpoint = trained['checkpoint']
-            common = [config or BIDIRECTIONAL_CONFIG, checkpoint, '--method',
-                      'model' if config else 'copy' if method == 'copy' else 'interpolate',
-                      '--overwrite', '--data-root', data_root, '--label-stride', str(stride),
-                      '--num-workers', str(args.num_workers), '--eval']
-            ap_file = osp.join(work_dir, f'val_{name}_ap.json')
-            if not (args.skip_done and osp.isfile(ap_file)):
-                run([sys.executable, 'tools/propagate.py', *common, '--ann', val_ann, '--out',
-                     osp.join(work_dir, f'val_{name}.json'), '--eval-out', ap_file],
-                    osp.join(work_dir, f'val_{name}.log'))
-            with open(ap_file) as f:
-                results[method]['runs'].append(json.load(f))
-            if method in args.pseudo_methods and 'pseudo_file' not in results[method]:
-                out = osp.join(work_dir, f'pseudo_{method}.json')
+        seeds = args.propagation_seeds if config else [0]
+        for seed in seeds:
+            plan = propagation_plan(args, set_name, data_root, stride, method, seed)
+            name = plan['name']
+            record = recorded.get((plan['key'], plan['setting']))
+            wants_pseudo = method in pseudo_methods and seed == seeds[0]
+            if record is None or wants_pseudo:
+                checkpoint = '-'
+                if config is not None:
+                    checkpoint = train_and_test(config, osp.join(work_dir, name),
+                                                plan['options'], args.skip_done)['checkpoint']
+                common = [config or BIDIRECTIONAL_CONFIG, checkpoint, '--method',
+                          'model' if config else 'copy' if method == 'copy' else 'interpolate',
+                          '--overwrite', '--data-root', data_root, '--label-stride',
+                          str(stride), '--num-workers', str(args.num_workers), '--eval']
+            if record is None:
+                ap_file = osp.join(work_dir, f'val_{name}_ap.json')
+                if not (args.skip_done and osp.isfile(ap_file)):
+                    run([sys.executable, 'tools/propagate.py', *common, '--ann', val_ann,
+                         '--out', osp.join(work_dir, f'val_{name}.json'), '--eval-out',
+                         ap_file], osp.join(work_dir, f'val_{name}.log'))
+                with open(ap_file) as f:
+                    record = dict(key=plan['key'], setting=plan['setting'], set=set_name,
+                                  stride=stride, method=method, seed=seed, metrics=json.load(f))
+                append_run(args.results, record)
+                recorded[(plan['key'], plan['setting'])] = record
+            results[method]['runs'].append(record['metrics'])
+            if wants_pseudo:
+                out = pseudo_file_path(args, set_name, stride, method)
                 train_ap = osp.join(work_dir, f'pseudo_{method}_ap.json')
                 if not (args.skip_done and osp.isfile(train_ap)):
                     run([sys.executable, 'tools/propagate.py', *common, '--out', out,
@@ -258,8 +320,10 @@ def label_fraction(data_root, stride):
             max(1, sum(len(v) for v in labelled.values())))
 
 
-def retrain(args, data_root, stride, pseudo_files):
-    """The estimator on labels alone, + pseudo-labels, 100% labels, for every seed."""
+def retrain_plan(args, set_name, data_root, stride):
+    """The retraining table's rows: ``row label -> (epochs, [one run per seed])``, each run
+    a dict of its results ``key``, ``setting``, config, work dir, ``--cfg-options`` and, for a
+    pseudo-label row, its ``pseudo_method`` (whose first-seed propagator is in the setting)."""
     template = ESTIMATOR_CONFIGS[args.retrain_model]
     epochs = args.estimator_epochs
     if epochs is None:
@@ -268,35 +332,68 @@ def retrain(args, data_root, stride, pseudo_files):
                                  ).train_cfg.max_epochs
     factor = label_fraction(data_root, stride)
     name = f'{100 / factor:.1f}% labels'
-    rows = {name: ('labels', epochs, [])}
+    rows = {name: ('labels', epochs)}
     if args.equal_iters:
-        rows[f'{name}, equal iterations'] = ('labels', int(round(epochs * factor)), [])
+        rows[f'{name}, equal iterations'] = ('labels', int(round(epochs * factor)))
     for method in args.pseudo_methods:
-        rows[f'{name} + pseudo-labels {PROPAGATORS[method][0]}'] = (
-            f'pseudo-{method}', epochs, [])
-    rows['100% labels'] = ('full', epochs, [])
-    for row, (kind, row_epochs, runs) in rows.items():
+        rows[f'{name} + pseudo-labels {PROPAGATORS[method][0]}'] = (f'pseudo-{method}', epochs)
+    rows['100% labels'] = ('full', epochs)
+    plan = {}
+    for row, (kind, row_epochs) in rows.items():
+        runs = []
         for seed in args.seeds:
             # Validated every epoch: the table shows that the run converged.
             options = run_options(args, data_root, row_epochs, seed) + [
                 'train_cfg.val_interval=1']
+            propagator = None
             if kind != 'full':
                 options.append(f'train_dataloader.dataset.label_stride={stride}')
             if kind.startswith('pseudo'):
+                method = kind[len('pseudo-'):]
                 options.append('train_dataloader.dataset.pseudo_label_file=' +
-                               pseudo_files[kind[len('pseudo-'):]])
-            work_dir = osp.join(args.work_dir, 'retrain', args.retrain_model,
-                                f'{kind}_e{row_epochs}_seed{seed}')
-            runs.append(train_and_test(template.format(kind.split('-')[0]), work_dir, options,
-                                       args.skip_done))
-            runs[-1]['curve'] = [point[TOTAL_AP] for point in read_val_curve(work_dir)]
-            print(f'{row}, seed {seed}: {runs[-1]["Total AP"]:.1f} AP', flush=True)
+                               pseudo_file_path(args, set_name, stride, method))
+                propagator = propagation_plan(args, set_name, data_root, stride, method,
+                                              args.propagation_seeds[0])['setting']
+            config = template.format(kind.split('-')[0])
+            stem = f'{kind}_e{row_epochs}_seed{seed}'
+            runs.append(dict(
+                key=f'retrain/{args.retrain_model}/{set_name}/stride{stride}/{stem}',
+                setting=setting_digest(set_spec(args, set_name), stride, options,
+                                       config_text(config), propagator),
+                config=config, options=options, seed=seed,
+                work_dir=osp.join(args.work_dir, 'retrain', args.retrain_model, stem),
+                pseudo_method=kind[len('pseudo-'):] if propagator else None))
+        plan[row] = (row_epochs, runs)
+    return plan
+
+
+def retrain(args, plan, recorded, stride):
+    """Train the runs of :func:`retrain_plan` not yet recorded; the table's lines."""
+    metrics = {}
+    for row, (_, runs) in plan.items():
+        metrics[row] = []
+        for run_plan in runs:
+            record = recorded.get((run_plan['key'], run_plan['setting']))
+            if record is None:
+                result = train_and_test(run_plan['config'], run_plan['work_dir'],
+                                        run_plan['options'], args.skip_done)
+                result['curve'] = [point[TOTAL_AP]
+                                   for point in read_val_curve(run_plan['work_dir'])]
+                record = dict(key=run_plan['key'], setting=run_plan['setting'], row=row,
+                              seed=run_plan['seed'], metrics=result)
+                append_run(args.results, record)
+                recorded[(run_plan['key'], run_plan['setting'])] = record
+            metrics[row].append(record['metrics'])
+            print(f'{row}, seed {run_plan["seed"]}: {record["metrics"]["Total AP"]:.1f} AP',
+                  flush=True)
     lines = [f'Estimation on val ({args.retrain_model} estimator, {PROTOCOLS[stride]}), '
              f'PoseTrack AP, mean +- std over seeds {args.seeds}:', '',
              '| training labels | epochs | Total | Total (occluded joints) | train min | '
              'val Total AP per epoch (mean over seeds) |',
              '|---|---:|---:|---:|---:|---|']
-    for row, (_, row_epochs, runs) in rows.items():
+    for row, (row_epochs, _) in plan.items():
+        runs = metrics[row]
+
         def stat(key):
             return mean_std([r.get(key, np.nan) for r in runs])
         length = min(len(r['curve']) for r in runs)
@@ -310,22 +407,29 @@ def retrain(args, data_root, stride, pseudo_files):
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.work_dir, exist_ok=True)
-    lines, pseudo_files = [], {}
+    recorded = {(r['key'], r['setting']): r for r in read_runs(args.results)}
+    plan, needed, retrain_set = None, set(), args.sets[0]
+    if not args.no_retrain:
+        missing = [m for m in args.pseudo_methods if m not in args.methods]
+        if args.retrain_protocol not in args.protocols or missing:
+            raise SystemExit(f'--retrain-protocol {args.retrain_protocol} / --pseudo-methods '
+                             f'{args.pseudo_methods} need that protocol and these --methods run')
+        plan = retrain_plan(args, retrain_set, ensure_set(args, retrain_set),
+                            args.retrain_protocol)
+        # Pseudo-labels are made (and their propagator trained) only for runs still to do.
+        needed = {run_plan['pseudo_method'] for _, runs in plan.values() for run_plan in runs
+                  if run_plan['pseudo_method'] and
+                  (run_plan['key'], run_plan['setting']) not in recorded}
+    lines = []
     for set_name in args.sets:
         data_root = ensure_set(args, set_name)
         for stride in args.protocols:
-            results = propagate(args, set_name, data_root, stride)
+            retrains_here = (set_name, stride) == (retrain_set, args.retrain_protocol)
+            results = propagate(args, set_name, data_root, stride, recorded,
+                                needed if retrains_here else ())
             lines += propagation_table(set_name, stride, results)
-            pseudo_files[(set_name, stride)] = {m: r['pseudo_file'] for m, r in results.items()
-                                                if 'pseudo_file' in r}
-    if not args.no_retrain:
-        set_name = args.sets[0]
-        files = pseudo_files.get((set_name, args.retrain_protocol), {})
-        missing = [m for m in args.pseudo_methods if m not in files]
-        if missing:
-            raise SystemExit(f'--retrain-protocol {args.retrain_protocol} / --pseudo-methods '
-                             f'{missing} need that protocol and these --methods run')
-        lines += retrain(args, ensure_set(args, set_name), args.retrain_protocol, files)
+    if plan is not None:
+        lines += retrain(args, plan, recorded, args.retrain_protocol)
     table = '\n'.join(lines)
     print(table)
     with open(osp.join(args.work_dir, 'table.md'), 'w') as f:

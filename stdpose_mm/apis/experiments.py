@@ -45,6 +45,34 @@ def mean_std(values: Sequence[float], digits: int = 1) -> str:
             f'(n={len(values)})')
 
 
+def read_runs(path: str) -> List[Dict[str, Any]]:
+    """The finished runs in a json-lines results file (one record per line), in order;
+    none if the file does not exist.
+
+    Results files are committed (``docs/results/``), so runs add up across machines: a tool
+    reuses a recorded run of the same ``key`` and ``setting`` instead of training it again.
+    """
+    if not osp.isfile(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def append_run(path: str, record: Dict[str, Any]) -> None:
+    """Append one finished run to a results file as one whole line (a kill loses one run)."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'a') as f:
+        f.write(json.dumps(record) + '\n')
+
+
+def setting_digest(*parts: Any) -> str:
+    """A short identity (sha256, 12 hex digits) of everything that decides a run's result:
+    json-serialisable parts (options, generator arguments, a config file's text)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:12]
+
+
 def data_root_options(data_root: str) -> List[str]:
     """``--cfg-options`` pointing every loader and evaluator of a config at ``data_root``
     (PoseTrack18 layout: ``annotations/posetrack18_{train,val}.json``)."""

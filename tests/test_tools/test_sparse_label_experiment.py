@@ -53,3 +53,66 @@ def test_propagation_table_spreads_a_model_over_its_seeds():
     # Seed 0 keeps the plain name, so earlier single-seed runs are reused.
     assert propagation_run_name('bidirectional', 0) == 'bidirectional'
     assert propagation_run_name('bidirectional', 2) == 'bidirectional_seed2'
+
+
+def test_recorded_runs_add_up_across_machines(tmp_path, monkeypatch):
+    """A run recorded in --results with the same setting is never trained again, even with
+    the work dir gone (a new machine); pseudo-labels are made only for retraining still to do;
+    a changed setting trains again."""
+    import json
+    import shutil
+    import sys
+
+    from tests.conftest import REPO_ROOT
+    sys.path.insert(0, str(REPO_ROOT / 'tools'))
+    import sparse_label_experiment as experiment
+
+    calls = []
+
+    def fake_train_and_test(config, work_dir, options, skip_done=False):
+        calls.append(('train', work_dir))
+        return {'Total AP': 50.0, 'Total AP_occluded': 40.0, 'train_minutes': 1.0,
+                'checkpoint': work_dir + '/epoch_1.pth'}
+
+    def fake_propagate(command, log_file, **kwargs):
+        out = command[command.index('--out') + 1]
+        calls.append(('propagate', out))
+        scores = {'all': {'Total': 90.0}, 'occluded': {'Total': 80.0},
+                  'by_distance': {'1': {'all': {'Total': 91.0}, 'occluded': {'Total': 81.0},
+                                        'num_frames': 4}}}
+        with open(command[command.index('--eval-out') + 1], 'w') as f:
+            json.dump(scores, f)
+
+    monkeypatch.setattr(experiment, 'train_and_test', fake_train_and_test)
+    monkeypatch.setattr(experiment, 'run', fake_propagate)
+    monkeypatch.setattr(experiment, 'ensure_set', lambda args, name: 'data/unused/')
+    monkeypatch.setattr(experiment, 'label_fraction', lambda data_root, stride: 3.75)
+    monkeypatch.setattr(experiment, 'read_val_curve', lambda work_dir: [
+        {experiment.TOTAL_AP: 40.0}, {experiment.TOTAL_AP: 50.0}])
+    work_dir, results = tmp_path / 'work', tmp_path / 'runs.jsonl'
+    argv = ['--work-dir', str(work_dir), '--results', str(results), '--methods', 'interpolate',
+            'bidirectional', '--retrain-model', 'temporal', '--propagation-epochs', '1']
+
+    experiment.main(argv + ['--estimator-epochs', '2'])
+    first_table = (work_dir / 'table.md').read_text()
+    assert ('propagate', str(work_dir / 'synthetic/stride4/pseudo_bidirectional.json')) in calls
+    # 2 propagators + 3 retraining rows (labels, + pseudo-labels, 100%), one seed each
+    assert len(results.read_text().splitlines()) == 5
+
+    shutil.rmtree(work_dir)  # a new machine: only the committed results file is left
+    calls.clear()
+    experiment.main(argv + ['--estimator-epochs', '2'])
+    assert calls == []
+    assert (work_dir / 'table.md').read_text() == first_table
+
+    shutil.rmtree(work_dir)
+    calls.clear()
+    experiment.main(argv + ['--estimator-epochs', '3'])  # another setting of the retraining
+    trained = [work for kind, work in calls if kind == 'train']
+    assert sum('/retrain/' in work for work in trained) == 3
+    # The pseudo-labels are needed again, so their propagator is trained again and they are
+    # written, but its val scores are reused.
+    assert str(work_dir / 'synthetic/stride4/bidirectional') in trained
+    propagated = [out for kind, out in calls if kind == 'propagate']
+    assert propagated == [str(work_dir / 'synthetic/stride4/pseudo_bidirectional.json')]
+    assert len(results.read_text().splitlines()) == 8
