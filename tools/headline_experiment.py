@@ -162,7 +162,8 @@ def execute(run: Dict, args: argparse.Namespace, threads: int) -> Dict:
     last = curve[-1]
     return dict(run, key=run_key(run), setting=research_setting(args.schedule_scale),
                 total_ap=last[TOTAL_AP],
-                occluded_ap=last.get(OCCLUDED_AP), minutes=(time.time() - start) / 60,
+                occluded_ap=last.get(OCCLUDED_AP), train_fit=read_train_fit(work_dir),
+                minutes=(time.time() - start) / 60,
                 threads=threads, curve=[(c['step'], c[TOTAL_AP], c.get(OCCLUDED_AP))
                                         for c in curve])
 
@@ -206,6 +207,16 @@ def compare(first: List[float], second: List[float], paired: List[float],
     return f'{difference} | {verdict} ({gap:+.1f} vs spread {spread:.1f})'
 
 
+def late_gain(curve: List[tuple]) -> float:
+    """Total AP gained over the last quarter of a run's epochs: last epoch minus the epoch
+    three quarters in (``curve``: ``(epoch, Total AP, occluded AP)`` per validation). A
+    converged run gains no more than its seed spread here."""
+    import math
+
+    totals = [point[1] for point in curve]
+    return totals[-1] - totals[max(0, math.ceil(0.75 * len(totals)) - 1)]
+
+
 def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] = None,
            schedule_scale: int = 1) -> str:
     """Markdown: per set the main table, the ablation table and the mean val curves.
@@ -213,14 +224,17 @@ def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] 
     Args:
         results: finished runs by key, as :func:`load_results` reads them.
         results_file: where they were read from (named in the page).
-        work_dir: the runs' work dirs; when given, the table adds how well each model fits
-            its training data at the end (last epoch's key-frame loss and accuracy).
+        work_dir: the runs' work dirs, read for the train fit of a run recorded without
+            it; the table adds how well each model fits its training data at the end (last
+            epoch's key-frame loss and accuracy).
         schedule_scale: the runs' ``--schedule-scale`` (named in the page).
     """
     import numpy as np
 
-    fits = {key: read_train_fit(osp.join(work_dir, key)) if work_dir else {}
-            for key in results}
+    # Recorded with the run; runs recorded before that are read from their work dirs.
+    fits = {key: record.get('train_fit') or (read_train_fit(osp.join(work_dir, key))
+                                             if work_dir else {})
+            for key, record in results.items()}
     lines = ['# Headline model: evidence on the CPU research setting', '',
              'Written by `python tools/headline_experiment.py` from '
              f'`{results_file}`; scores are PoseTrack AP of the **last** '
@@ -243,10 +257,11 @@ def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] 
         spec = SETS[set_name]
         lines += [f'## Set {set_name}: seed {spec["seed"]}, occluders '
                   f'{spec["occluder_prob"]:.0%} of videos, motion x{spec["motion_speed"]:g}', '',
-                  '| model | Total AP | Total AP, occluded joints | minutes/run | '
+                  '| model | Total AP | Total AP, occluded joints | Total AP gained in the '
+                  'last quarter of epochs | minutes/run | '
                   'ablation - headline, same seeds (Total / occluded) | '
                   'train loss_kpt x1e3, last epoch | train acc_pose, last epoch |',
-                  '|---|---:|---:|---:|---|---:|---:|']
+                  '|---|---:|---:|---:|---:|---|---:|---:|']
         groups: Dict[str, List[Dict]] = {}
         for record in results.values():
             if record['set'] == set_name:
@@ -268,6 +283,7 @@ def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] 
                           if 'acc_pose' in fits[r['key']]]
             lines.append(f'| {name} | {mean_std([r["total_ap"] for r in records])} | '
                          f'{mean_std([r["occluded_ap"] for r in records])} | '
+                         f'{mean_std([late_gain(r["curve"]) for r in records])} | '
                          f'{sum(r["minutes"] for r in records) / len(records):.1f} | '
                          f'{paired} | {mean_std(losses, 2)} | {mean_std(accuracies)} |')
         for label, models in (('runs', None), ('5-frame runs', ('stdpose', 'feng-chen',

@@ -7,6 +7,7 @@ sys.path.insert(0, str(REPO_ROOT / 'tools'))
 from headline_experiment import (  # noqa: E402
     MODELS,
     compare,
+    late_gain,
     parse_args,
     report,
     research_setting,
@@ -106,3 +107,26 @@ def test_a_longer_schedule_is_compared_with_the_base_at_the_same_seeds():
     assert '-2.5 +- 0.7 (n=2)' in pair and '2.0 +- 1.4 (n=2)' in pair
     # A model without runs at the longer schedule has no row.
     assert schedule_report(base, {}, 3).count('| a |') == 0
+
+
+def test_late_gain_reads_the_last_quarter_of_the_curve():
+    rising = [(epoch, float(epoch), 0.0) for epoch in range(1, 9)]
+    assert late_gain(rising) == 2.0  # epoch 8 minus epoch 6
+    flat = [(1, 50.0, 0.0), (2, 70.0, 0.0), (3, 71.0, 0.0), (4, 71.0, 0.0)]
+    assert late_gain(flat) == 0.0  # epoch 4 minus epoch 3
+    page = report({'a/stdpose/seed0': dict(_record('stdpose', 0, 71.0), curve=flat)}, 'r')
+    row = next(line for line in page.splitlines() if line.startswith('| stdpose |'))
+    assert '| 0.0 (n=1) |' in row
+
+
+def test_the_train_fit_recorded_with_a_run_outlives_its_work_dir():
+    # Results files are committed, work dirs are not: the report must not need them.
+    results = {}
+    for seed, loss in enumerate((0.002, 0.003, 0.004)):
+        record = dict(_record('stdpose', seed, 70.0 + seed),
+                      train_fit=dict(loss_kpt=loss, acc_pose=0.5))
+        results[record['key']] = record
+    page = report(results, 'runs.jsonl', work_dir='/nonexistent')
+    row = next(line for line in page.splitlines() if line.startswith('| stdpose |'))
+    assert '3.00 +- 1.00 (n=3)' in row and '50.0 +- 0.0 (n=3)' in row
+    assert 'Pearson r' in page
