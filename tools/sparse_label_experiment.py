@@ -51,6 +51,7 @@ from stdpose_mm.apis.experiments import (  # noqa: E402
     REPO_ROOT,
     TOTAL_AP,
     append_run,
+    config_identity,
     data_root_options,
     epoch_options,
     mean_std,
@@ -186,16 +187,12 @@ def set_spec(args, set_name):
     return dict(generator=SETS[set_name][1], videos=list(args.videos), frames=args.frames)
 
 
-def config_text(config):
-    with open(osp.join(REPO_ROOT, config)) as f:
-        return f.read()
-
-
 def propagation_plan(args, set_name, data_root, stride, method, seed):
     """One propagator at one training seed: its results key, setting and training options.
 
-    The setting digests what decides the result (set, label rule, the config's text, every
-    ``--cfg-options``), so a recorded run is reused only where it would be reproduced.
+    The setting digests what decides the result (set, label rule, the config's effective
+    settings with its ``_base_`` files, every ``--cfg-options``), so a recorded run is reused
+    only where it would be reproduced.
     """
     _, config, method_options = PROPAGATORS[method]
     options = None
@@ -206,7 +203,7 @@ def propagation_plan(args, set_name, data_root, stride, method, seed):
     return dict(key=f'propagation/{set_name}/stride{stride}/{name}', name=name, config=config,
                 options=options, setting=setting_digest(
                     set_spec(args, set_name), stride, method, options,
-                    config and config_text(config)))
+                    config and config_identity(osp.join(REPO_ROOT, config))))
 
 
 def pseudo_file_path(args, set_name, stride, method):
@@ -359,7 +356,7 @@ def retrain_plan(args, set_name, data_root, stride):
             runs.append(dict(
                 key=f'retrain/{args.retrain_model}/{set_name}/stride{stride}/{stem}',
                 setting=setting_digest(set_spec(args, set_name), stride, options,
-                                       config_text(config), propagator),
+                                       config_identity(osp.join(REPO_ROOT, config)), propagator),
                 config=config, options=options, seed=seed,
                 work_dir=osp.join(args.work_dir, 'retrain', args.retrain_model, stem),
                 pseudo_method=kind[len('pseudo-'):] if propagator else None))

@@ -73,6 +73,17 @@ def setting_digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def config_identity(config_file: str) -> str:
+    """A config's effective settings, every ``_base_`` file merged in, as sorted json: part
+    of a run's :func:`setting_digest`. An edit to any inherited file changes it (a digest
+    of the leaf file's text alone would reuse runs of an edited base); comments and layout
+    do not. The code the config builds is not covered."""
+    from mmengine.config import Config
+
+    settings = Config.fromfile(config_file, import_custom_modules=False).to_dict()
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
 def data_root_options(data_root: str) -> List[str]:
     """``--cfg-options`` pointing every loader and evaluator of a config at ``data_root``
     (PoseTrack18 layout: ``annotations/posetrack18_{train,val}.json``)."""

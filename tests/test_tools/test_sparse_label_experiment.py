@@ -116,3 +116,32 @@ def test_recorded_runs_add_up_across_machines(tmp_path, monkeypatch):
     propagated = [out for kind, out in calls if kind == 'propagate']
     assert propagated == [str(work_dir / 'synthetic/stride4/pseudo_bidirectional.json')]
     assert len(results.read_text().splitlines()) == 8
+
+
+def test_a_recorded_run_is_not_reused_after_its_base_config_changed(tmp_path, monkeypatch):
+    """The setting of a run covers the ``_base_`` files its config inherits, not only the
+    config's own text; a comment changes nothing."""
+    import sys
+
+    from tests.conftest import REPO_ROOT
+    sys.path.insert(0, str(REPO_ROOT / 'tools'))
+    import sparse_label_experiment as experiment
+
+    (tmp_path / 'configs').mkdir()
+    base, leaf = tmp_path / 'configs' / 'base.py', tmp_path / 'configs' / 'leaf.py'
+    base.write_text('train_cfg = dict(max_epochs=6)\n')
+    leaf.write_text("_base_ = ['base.py']\nmodel = dict(type='Propagator')\n")
+    monkeypatch.setattr(experiment, 'REPO_ROOT', str(tmp_path))
+    monkeypatch.setitem(experiment.PROPAGATORS, 'bidirectional',
+                        ('(d) bidirectional model', 'configs/leaf.py', []))
+    args = experiment.parse_args(['--methods', 'bidirectional'])
+
+    def setting():
+        return experiment.propagation_plan(args, 'synthetic', 'data/x/', 4, 'bidirectional',
+                                           0)['setting']
+
+    first = setting()
+    leaf.write_text('# a comment\n' + leaf.read_text())
+    assert setting() == first
+    base.write_text('train_cfg = dict(max_epochs=7)\n')
+    assert setting() != first
