@@ -1,25 +1,30 @@
 """High-level APIs: offline pose propagation, labelling plans and video inference."""
 from .frame_selection import (  # noqa: F401,E402
-    PLAN_KEY,
     ErrorModel,
     FramePick,
     baseline_picks,
-    format_plan_table,
     labelling_plan,
-    model_poses_from_config,
-    picks_for_policy,
-    plan_json,
-    pseudo_label_ap,
-    read_plan,
-    simulate_labelling,
-    suggest_frames,
-    with_picks,
 )
 from .inferencers import TrackPoseLocalVisualizer, VideoPoseInferencer  # noqa: F401,E402
+from .labelling_plan_io import (  # noqa: F401,E402
+    PLAN_KEY,
+    format_plan_table,
+    model_poses_from_config,
+    plan_json,
+    read_plan,
+    suggest_frames,
+)
 from .labelling_retrain import (  # noqa: F401,E402
     retrain_options,
     retrain_policies,
     write_policy_labels,
+)
+from .labelling_simulation import (  # noqa: F401,E402
+    POLICIES,
+    picks_for_policy,
+    pseudo_label_ap,
+    simulate_labelling,
+    with_picks,
 )
 from .model_propagators import BidirectionalPropagator, ModelPropagator  # noqa: F401,E402
 from .propagate_config import (  # noqa: F401,E402

@@ -117,7 +117,7 @@ def retrain_policies(data_root: str, budget: int, work_dir: str,
     from ..datasets import load_video_annotations, select_labeled_frames
     from ..utils import atomic_write_json
     from .experiments import OCCLUDED_AP, TOTAL_AP, read_val_curve, train
-    from .frame_selection import picks_for_policy
+    from .labelling_simulation import picks_for_policy
 
     train_ann = osp.join(data_root, 'annotations', 'posetrack18_train.json')
     videos = load_video_annotations(train_ann, num_keypoints)
