@@ -23,6 +23,7 @@ Example:
         --ablations --seeds 0      # is a gap still there when the schedule is 3x longer?
 """
 import argparse
+import functools
 import os
 import os.path as osp
 import sys
@@ -34,14 +35,17 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from stdpose_mm.apis.experiments import (  # noqa: E402
     OCCLUDED_AP,
+    REPO_ROOT,
     TOTAL_AP,
     append_run,
+    config_identity,
     data_root_options,
     epoch_options,
     mean_std,
     read_runs,
     read_train_fit,
     read_val_curve,
+    setting_digest,
     train,
 )
 
@@ -144,6 +148,15 @@ def schedule_options(config: str, schedule_scale: int) -> List[str]:
     return epoch_options(epochs, validate_at_end=False)
 
 
+@functools.lru_cache(maxsize=None)
+def config_setting(model: str, variant: str = '') -> str:
+    """Digest of a run's model: its config's effective settings (every ``_base_`` file
+    merged, :func:`config_identity`) and its ablation switches. :func:`research_setting`
+    names the shared research base and schedule; this catches an edit to one model."""
+    return setting_digest(config_identity(osp.join(REPO_ROOT, MODELS[model])),
+                          ABLATIONS.get(variant, []))
+
+
 def run_key(run: Dict) -> str:
     return f'{run["set"]}/{run["model"]}{"_" + run["variant"] if run["variant"] else ""}' \
            f'/seed{run["seed"]}'
@@ -161,6 +174,7 @@ def execute(run: Dict, args: argparse.Namespace, threads: int) -> Dict:
     curve = read_val_curve(work_dir)
     last = curve[-1]
     return dict(run, key=run_key(run), setting=research_setting(args.schedule_scale),
+                config_setting=config_setting(run['model'], run['variant']),
                 total_ap=last[TOTAL_AP],
                 occluded_ap=last.get(OCCLUDED_AP), train_fit=read_train_fit(work_dir),
                 minutes=(time.time() - start) / 60,
@@ -169,9 +183,16 @@ def execute(run: Dict, args: argparse.Namespace, threads: int) -> Dict:
 
 
 def load_results(path: str, schedule_scale: int = 1) -> Dict[str, Dict]:
-    """Finished runs of the current research setting (others are kept in the file, unused)."""
+    """Finished runs of the current research setting (others are kept in the file, unused).
+
+    A run recorded with its model's :func:`config_setting` counts only while that config is
+    unchanged (an edited model is trained again); runs recorded before 2026-12-03 carry none
+    and are checked against the research base only.
+    """
     setting = research_setting(schedule_scale)
-    return {r['key']: r for r in read_runs(path) if r.get('setting') == setting}
+    return {r['key']: r for r in read_runs(path) if r.get('setting') == setting and (
+        'config_setting' not in r or
+        r['config_setting'] == config_setting(r['model'], r.get('variant', '')))}
 
 
 # The goal of the headline model (issue 13): it beats these, overall and on occluded joints.

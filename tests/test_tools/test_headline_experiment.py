@@ -130,3 +130,31 @@ def test_the_train_fit_recorded_with_a_run_outlives_its_work_dir():
     row = next(line for line in page.splitlines() if line.startswith('| stdpose |'))
     assert '3.00 +- 1.00 (n=3)' in row and '50.0 +- 0.0 (n=3)' in row
     assert 'Pearson r' in page
+
+
+def test_a_run_of_an_edited_model_config_no_longer_counts(tmp_path, monkeypatch):
+    """A recorded run counts only while its model's config (with its ``_base_`` files and
+    ablation switches) is what it was trained with; runs recorded without that digest
+    are checked against the research base only."""
+    import json
+
+    import headline_experiment as experiment
+
+    (tmp_path / 'configs').mkdir()
+    base, leaf = tmp_path / 'configs' / 'base.py', tmp_path / 'configs' / 'leaf.py'
+    base.write_text('model = dict(depth=2)\n')
+    leaf.write_text("_base_ = ['base.py']\n")
+    monkeypatch.setattr(experiment, 'REPO_ROOT', str(tmp_path))
+    monkeypatch.setitem(experiment.MODELS, 'headline', 'configs/leaf.py')
+    experiment.config_setting.cache_clear()
+    trained = dict(_record('headline', 0, 70.0), setting=research_setting(1),
+                   config_setting=experiment.config_setting('headline'))
+    legacy = dict(_record('headline', 1, 71.0), setting=research_setting(1))
+    results = tmp_path / 'runs.jsonl'
+    results.write_text(json.dumps(trained) + '\n' + json.dumps(legacy) + '\n')
+    assert set(experiment.load_results(str(results))) == {'a/headline/seed0', 'a/headline/seed1'}
+
+    base.write_text('model = dict(depth=3)\n')  # the model changed after seed 0 was trained
+    experiment.config_setting.cache_clear()
+    assert set(experiment.load_results(str(results))) == {'a/headline/seed1'}
+    experiment.config_setting.cache_clear()
