@@ -169,12 +169,13 @@ def execute(run: Dict, args: argparse.Namespace, threads: int) -> Dict:
     options += ABLATIONS.get(run['variant'], [])
     options += schedule_options(MODELS[run['model']], args.schedule_scale)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY='PASSIVE')
+    trained_config = config_setting(run['model'], run['variant'])  # as it is trained
     start = time.time()
     train(MODELS[run['model']], work_dir, options, env=env)
     curve = read_val_curve(work_dir)
     last = curve[-1]
     return dict(run, key=run_key(run), setting=research_setting(args.schedule_scale),
-                config_setting=config_setting(run['model'], run['variant']),
+                config_setting=trained_config,
                 total_ap=last[TOTAL_AP],
                 occluded_ap=last.get(OCCLUDED_AP), train_fit=read_train_fit(work_dir),
                 minutes=(time.time() - start) / 60,
