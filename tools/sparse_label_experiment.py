@@ -24,7 +24,8 @@ Every finished run (a propagator's val scores, a retraining's metrics and val cu
 appended to ``--results`` with a digest of its setting; a rerun with the same setting reuses
 it, on any machine, so a committed results file lets an experiment longer than one session
 add up (the work dir is needed only for runs still to do; a pseudo-label row still to do
-trains its propagator again if the checkpoint is gone). Prints the tables (markdown) and
+trains its propagator again if the checkpoint is gone; ``--train-rows`` splits the
+retraining rows between processes or sessions). Prints the tables (markdown) and
 writes them to ``WORK_DIR/table.md``. The default is the
 quick demo (``synthetic``, every 4th frame, single-frame retraining, one seed);
 ``--full`` is the whole experiment (both sets, both protocols, all five propagators, each
@@ -83,6 +84,8 @@ SETS = {
 }
 PROTOCOLS = {4: 'every 4th frame labelled (26.7%, STDPose)',
              7: "every 7th frame labelled (PoseWarper's protocol)"}
+# Kinds of retraining row, in table order (--train-rows).
+RETRAIN_ROWS = ['labels', 'equal-iters', 'pseudo', 'full']
 ESTIMATOR_CONFIGS = {
     'single-frame': 'configs/sparse/td-hm_tiny-hrnet_synthetic-sparse_{}.py',
     'temporal': 'configs/sparse/stdpose-combined_tiny-hrnet_synthetic-sparse_{}.py',
@@ -118,6 +121,9 @@ def parse_args(argv=None):
                         'pseudo-labels are the retraining\'s)')
     parser.add_argument('--equal-iters', action='store_true',
                         help='also train "labels alone" for as many iterations as 100%%')
+    parser.add_argument('--train-rows', nargs='+', choices=RETRAIN_ROWS, default=RETRAIN_ROWS,
+                        help='retraining rows to train now (others show what is recorded): '
+                        'split the runs between processes or sessions')
     parser.add_argument('--videos', nargs=2, type=int, default=[32, 4], metavar=('TRAIN', 'VAL'))
     parser.add_argument('--frames', type=int, default=30)
     parser.add_argument('--propagation-epochs', type=int, default=None,
@@ -329,14 +335,17 @@ def retrain_plan(args, set_name, data_root, stride):
                                  ).train_cfg.max_epochs
     factor = label_fraction(data_root, stride)
     name = f'{100 / factor:.1f}% labels'
-    rows = {name: ('labels', epochs)}
+    # row label -> (row kind of RETRAIN_ROWS, training data, epochs)
+    rows = {name: ('labels', 'labels', epochs)}
     if args.equal_iters:
-        rows[f'{name}, equal iterations'] = ('labels', int(round(epochs * factor)))
+        rows[f'{name}, equal iterations'] = ('equal-iters', 'labels',
+                                             int(round(epochs * factor)))
     for method in args.pseudo_methods:
-        rows[f'{name} + pseudo-labels {PROPAGATORS[method][0]}'] = (f'pseudo-{method}', epochs)
-    rows['100% labels'] = ('full', epochs)
+        rows[f'{name} + pseudo-labels {PROPAGATORS[method][0]}'] = (
+            'pseudo', f'pseudo-{method}', epochs)
+    rows['100% labels'] = ('full', 'full', epochs)
     plan = {}
-    for row, (kind, row_epochs) in rows.items():
+    for row, (row_kind, kind, row_epochs) in rows.items():
         runs = []
         for seed in args.seeds:
             # Validated every epoch: the table shows that the run converged.
@@ -359,18 +368,24 @@ def retrain_plan(args, set_name, data_root, stride):
                                        config_identity(osp.join(REPO_ROOT, config)), propagator),
                 config=config, options=options, seed=seed,
                 work_dir=osp.join(args.work_dir, 'retrain', args.retrain_model, stem),
+                train=row_kind in args.train_rows,
                 pseudo_method=kind[len('pseudo-'):] if propagator else None))
         plan[row] = (row_epochs, runs)
     return plan
 
 
 def retrain(args, plan, recorded, stride):
-    """Train the runs of :func:`retrain_plan` not yet recorded; the table's lines."""
+    """Train the runs of :func:`retrain_plan` not yet recorded (of the rows to train now);
+    the table's lines."""
     metrics = {}
     for row, (_, runs) in plan.items():
         metrics[row] = []
         for run_plan in runs:
             record = recorded.get((run_plan['key'], run_plan['setting']))
+            if record is None and not run_plan['train']:
+                print(f'{row}, seed {run_plan["seed"]}: not recorded, not trained now '
+                      '(--train-rows)', flush=True)
+                continue
             if record is None:
                 result = train_and_test(run_plan['config'], run_plan['work_dir'],
                                         run_plan['options'], args.skip_done)
@@ -384,12 +399,15 @@ def retrain(args, plan, recorded, stride):
             print(f'{row}, seed {run_plan["seed"]}: {record["metrics"]["Total AP"]:.1f} AP',
                   flush=True)
     lines = [f'Estimation on val ({args.retrain_model} estimator, {PROTOCOLS[stride]}), '
-             f'PoseTrack AP, mean +- std over seeds {args.seeds}:', '',
+             f'PoseTrack AP, mean +- std over the recorded seeds of {args.seeds}:', '',
              '| training labels | epochs | Total | Total (occluded joints) | train min | '
              'val Total AP per epoch (mean over seeds) |',
              '|---|---:|---:|---:|---:|---|']
     for row, (row_epochs, _) in plan.items():
         runs = metrics[row]
+        if not runs:
+            lines.append(f'| {row} | {row_epochs} | not run | | | |')
+            continue
 
         def stat(key):
             return mean_std([r.get(key, np.nan) for r in runs])
@@ -415,7 +433,7 @@ def main(argv=None):
                             args.retrain_protocol)
         # Pseudo-labels are made (and their propagator trained) only for runs still to do.
         needed = {run_plan['pseudo_method'] for _, runs in plan.values() for run_plan in runs
-                  if run_plan['pseudo_method'] and
+                  if run_plan['pseudo_method'] and run_plan['train'] and
                   (run_plan['key'], run_plan['setting']) not in recorded}
     lines = []
     for set_name in args.sets:

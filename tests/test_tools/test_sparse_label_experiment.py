@@ -118,6 +118,55 @@ def test_recorded_runs_add_up_across_machines(tmp_path, monkeypatch):
     assert len(results.read_text().splitlines()) == 8
 
 
+def test_train_rows_splits_the_retraining_between_processes(tmp_path, monkeypatch):
+    """--train-rows trains only the rows named; the others print what is recorded (or "not
+    run"), so two processes or sessions can share one retraining table."""
+    import sys
+
+    from tests.conftest import REPO_ROOT
+    sys.path.insert(0, str(REPO_ROOT / 'tools'))
+    import sparse_label_experiment as experiment
+
+    trained = []
+
+    def fake_train_and_test(config, work_dir, options, skip_done=False):
+        trained.append(work_dir)
+        return {'Total AP': 50.0, 'Total AP_occluded': 40.0, 'train_minutes': 1.0,
+                'checkpoint': work_dir + '/epoch_1.pth'}
+
+    def fake_propagate(command, log_file, **kwargs):
+        raise AssertionError(f'no propagation expected: {command}')
+
+    monkeypatch.setattr(experiment, 'train_and_test', fake_train_and_test)
+    monkeypatch.setattr(experiment, 'run', fake_propagate)
+    monkeypatch.setattr(experiment, 'ensure_set', lambda args, name: 'data/unused/')
+    monkeypatch.setattr(experiment, 'label_fraction', lambda data_root, stride: 3.75)
+    monkeypatch.setattr(experiment, 'read_val_curve', lambda work_dir: [
+        {experiment.TOTAL_AP: 50.0}])
+    work_dir, results = tmp_path / 'work', tmp_path / 'runs.jsonl'
+    # Interpolation needs no training, so a row of its pseudo-labels would still propagate;
+    # the rows trained here need no pseudo-labels at all.
+    argv = ['--work-dir', str(work_dir), '--results', str(results), '--methods', 'copy',
+            '--pseudo-methods', 'copy', '--retrain-model', 'temporal', '--equal-iters',
+            '--estimator-epochs', '2', '--train-rows']
+    monkeypatch.setattr(experiment, 'propagate', lambda *args, **kwargs: {})
+    monkeypatch.setattr(experiment, 'propagation_table', lambda *args: [])
+
+    experiment.main(argv + ['labels', 'full'])
+    assert [w.split('/')[-1] for w in trained] == ['labels_e2_seed0', 'full_e2_seed0']
+    table = (work_dir / 'table.md').read_text()
+    assert '| 26.7% labels, equal iterations | 8 | not run |' in table
+    assert '| 100% labels | 2 | 50.0 (n=1) |' in table
+
+    trained.clear()
+    experiment.main(argv + ['equal-iters'])
+    assert [w.split('/')[-1] for w in trained] == ['labels_e8_seed0']
+    table = (work_dir / 'table.md').read_text()
+    assert '| 26.7% labels, equal iterations | 8 | 50.0 (n=1) |' in table
+    assert '| 26.7% labels | 2 | 50.0 (n=1) |' in table  # recorded by the first process
+    assert '+ pseudo-labels (a) copy nearest labelled pose | 2 | not run |' in table
+
+
 def test_a_recorded_run_is_not_reused_after_its_base_config_changed(tmp_path, monkeypatch):
     """The setting of a run covers the ``_base_`` files its config inherits, not only the
     config's own text; a comment changes nothing."""
