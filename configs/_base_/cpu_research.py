@@ -30,6 +30,9 @@ research_control_param_scheduler = [
 ]
 research_tff_feat_size = (24, 16)  # (h, w) of the heatmap grid
 research_data_root = 'data/research_a/'  # tools/headline_experiment.py generates it
+# Spelled out here: a leaf's `{{_base_.research_data_root}} + '...'` would concatenate
+# MMEngine's random placeholder, not the path.
+research_val_ann_file = research_data_root + 'annotations/posetrack18_val.json'
 
 research_video_train_pipeline = [
     dict(type='LoadVideoFrames'),

@@ -17,5 +17,5 @@ train_dataloader = dict(
 val_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline={{_base_.research_video_val_pipeline}}))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/posetrack18_val.json')
+val_evaluator = dict(ann_file={{_base_.research_val_ann_file}})
 test_evaluator = val_evaluator

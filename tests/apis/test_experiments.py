@@ -72,3 +72,17 @@ def test_train_and_test_reuses_finished_metrics(tmp_path):
     (work_dir / 'test_metrics.json').write_text(json.dumps({'Total AP': 1.0}))
     # skip_done: no training, no test (the config does not even exist).
     assert train_and_test('missing.py', str(work_dir), skip_done=True) == {'Total AP': 1.0}
+
+
+def test_every_config_reads_the_same_every_time():
+    """A config's effective settings are the same in every process and checkout: MMEngine
+    substitutes ``{{_base_.x}}`` through a random placeholder, which survives (and breaks
+    the value) where the substituted name is concatenated, e.g. ``data_root + 'ann.json'``.
+    Such a config points its evaluator at a file that does not exist, and its
+    :func:`config_identity` (a recorded run's setting) never matches again."""
+    from stdpose_mm.apis.experiments import config_identity
+
+    unstable = [str(path.relative_to(REPO_ROOT))
+                for path in sorted((REPO_ROOT / 'configs').rglob('*.py'))
+                if config_identity(str(path)) != config_identity(str(path))]
+    assert unstable == []
