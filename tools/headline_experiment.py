@@ -41,6 +41,7 @@ from stdpose_mm.apis.experiments import (  # noqa: E402
     config_identity,
     data_root_options,
     epoch_options,
+    late_gain,
     mean_std,
     read_runs,
     read_train_fit,
@@ -229,16 +230,6 @@ def compare(first: List[float], second: List[float], paired: List[float],
     return f'{difference} | {verdict} ({gap:+.1f} vs spread {spread:.1f})'
 
 
-def late_gain(curve: List[tuple]) -> float:
-    """Total AP gained over the last quarter of a run's epochs: last epoch minus the epoch
-    three quarters in (``curve``: ``(epoch, Total AP, occluded AP)`` per validation). A
-    converged run gains no more than its seed spread here."""
-    import math
-
-    totals = [point[1] for point in curve]
-    return totals[-1] - totals[max(0, math.ceil(0.75 * len(totals)) - 1)]
-
-
 def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] = None,
            schedule_scale: int = 1) -> str:
     """Markdown: per set the main table, the ablation table and the mean val curves.
@@ -303,9 +294,10 @@ def report(results: Dict[str, Dict], results_file: str, work_dir: Optional[str] 
                       if 'loss_kpt' in fits[r['key']]]
             accuracies = [fits[r['key']]['acc_pose'] * 100 for r in records
                           if 'acc_pose' in fits[r['key']]]
+            gains = [late_gain([point[1] for point in r['curve']]) for r in records]
             lines.append(f'| {name} | {mean_std([r["total_ap"] for r in records])} | '
                          f'{mean_std([r["occluded_ap"] for r in records])} | '
-                         f'{mean_std([late_gain(r["curve"]) for r in records])} | '
+                         f'{mean_std(gains)} | '
                          f'{sum(r["minutes"] for r in records) / len(records):.1f} | '
                          f'{paired} | {mean_std(losses, 2)} | {mean_std(accuracies)} |')
         for label, models in (('runs', None), ('5-frame runs', ('stdpose', 'feng-chen',

@@ -55,6 +55,7 @@ from stdpose_mm.apis.experiments import (  # noqa: E402
     config_identity,
     data_root_options,
     epoch_options,
+    late_gain,
     mean_std,
     read_runs,
     read_val_curve,
@@ -400,13 +401,14 @@ def retrain(args, plan, recorded, stride):
                   flush=True)
     lines = [f'Estimation on val ({args.retrain_model} estimator, {PROTOCOLS[stride]}), '
              f'PoseTrack AP, mean +- std over the recorded seeds of {args.seeds}:', '',
-             '| training labels | epochs | Total | Total (occluded joints) | train min | '
+             '| training labels | epochs | Total | Total (occluded joints) | '
+             'gain over the last quarter of epochs | train min | '
              'val Total AP per epoch (mean over seeds) |',
-             '|---|---:|---:|---:|---:|---|']
+             '|---|---:|---:|---:|---:|---:|---|']
     for row, (row_epochs, _) in plan.items():
         runs = metrics[row]
         if not runs:
-            lines.append(f'| {row} | {row_epochs} | not run | | | |')
+            lines.append(f'| {row} | {row_epochs} | not run | | | | |')
             continue
 
         def stat(key):
@@ -415,7 +417,9 @@ def retrain(args, plan, recorded, stride):
         curve = ' '.join(f'{np.mean([r["curve"][i] for r in runs]):.1f}'
                          for i in range(length))
         lines.append(f'| {row} | {row_epochs} | {stat("Total AP")} | '
-                     f'{stat("Total AP_occluded")} | {stat("train_minutes")} | {curve} |')
+                     f'{stat("Total AP_occluded")} | '
+                     f'{mean_std([late_gain(r["curve"]) for r in runs])} | '
+                     f'{stat("train_minutes")} | {curve} |')
     return lines
 
 

@@ -45,6 +45,18 @@ def mean_std(values: Sequence[float], digits: int = 1) -> str:
             f'(n={len(values)})')
 
 
+def late_gain(totals: Sequence[float]) -> float:
+    """Total AP gained over the last quarter of a run's validations: the last value minus
+    the one three quarters in. A converged run gains no more than its seed spread here.
+
+    Args:
+        totals: the run's val Total AP, one per validation (epoch order).
+    """
+    import math
+
+    return float(totals[-1] - totals[max(0, math.ceil(0.75 * len(totals)) - 1)])
+
+
 def read_runs(path: str) -> List[Dict[str, Any]]:
     """The finished runs in a json-lines results file (one record per line), in order;
     none if the file does not exist.

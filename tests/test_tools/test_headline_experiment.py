@@ -7,7 +7,6 @@ sys.path.insert(0, str(REPO_ROOT / 'tools'))
 from headline_experiment import (  # noqa: E402
     MODELS,
     compare,
-    late_gain,
     parse_args,
     report,
     research_setting,
@@ -110,10 +109,11 @@ def test_a_longer_schedule_is_compared_with_the_base_at_the_same_seeds():
 
 
 def test_late_gain_reads_the_last_quarter_of_the_curve():
-    rising = [(epoch, float(epoch), 0.0) for epoch in range(1, 9)]
-    assert late_gain(rising) == 2.0  # epoch 8 minus epoch 6
+    from stdpose_mm.apis.experiments import late_gain
+
+    assert late_gain([float(epoch) for epoch in range(1, 9)]) == 2.0  # epoch 8 - epoch 6
     flat = [(1, 50.0, 0.0), (2, 70.0, 0.0), (3, 71.0, 0.0), (4, 71.0, 0.0)]
-    assert late_gain(flat) == 0.0  # epoch 4 minus epoch 3
+    assert late_gain([point[1] for point in flat]) == 0.0  # epoch 4 minus epoch 3
     page = report({'a/stdpose/seed0': dict(_record('stdpose', 0, 71.0), curve=flat)}, 'r')
     row = next(line for line in page.splitlines() if line.startswith('| stdpose |'))
     assert '| 0.0 (n=1) |' in row

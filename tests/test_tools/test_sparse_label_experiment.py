@@ -88,13 +88,15 @@ def test_recorded_runs_add_up_across_machines(tmp_path, monkeypatch):
     monkeypatch.setattr(experiment, 'ensure_set', lambda args, name: 'data/unused/')
     monkeypatch.setattr(experiment, 'label_fraction', lambda data_root, stride: 3.75)
     monkeypatch.setattr(experiment, 'read_val_curve', lambda work_dir: [
-        {experiment.TOTAL_AP: 40.0}, {experiment.TOTAL_AP: 50.0}])
+        {experiment.TOTAL_AP: total} for total in (40.0, 45.0, 48.0, 50.0)])
     work_dir, results = tmp_path / 'work', tmp_path / 'runs.jsonl'
     argv = ['--work-dir', str(work_dir), '--results', str(results), '--methods', 'interpolate',
             'bidirectional', '--retrain-model', 'temporal', '--propagation-epochs', '1']
 
     experiment.main(argv + ['--estimator-epochs', '2'])
     first_table = (work_dir / 'table.md').read_text()
+    # Whether a run converged: the AP its last quarter of epochs added (50 - 48).
+    assert '| 100% labels | 2 | 50.0 (n=1) | 40.0 (n=1) | 2.0 (n=1) |' in first_table
     assert ('propagate', str(work_dir / 'synthetic/stride4/pseudo_bidirectional.json')) in calls
     # 2 propagators + 3 retraining rows (labels, + pseudo-labels, 100%), one seed each
     assert len(results.read_text().splitlines()) == 5
