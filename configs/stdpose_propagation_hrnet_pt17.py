@@ -20,6 +20,9 @@ propagation_max_distance = 8  # neighbours up to 8 frames away (covers every 7th
 one_sided_prob = 0.15  # share of two-sided samples shown as video ends (one neighbour)
 # The hidden labelled frames supervise the propagator, so that it trains at the distances
 # of use (1..stride-1); False spends only the 26.7% labelled frames (targets +-4 apart).
+# With True, pseudo-labels made by this model have seen every label of the 30 frames: a
+# retraining on "26.7% + pseudo-labels" then spends 100%. Compare label budgets with False
+# (docs/propagation.md, propagator (e)).
 hidden_targets = True
 distance_scale = 8.0  # frames mapped to 1 in NeighbourPoseEncoder's distance maps
 
