@@ -355,6 +355,9 @@ def retrain_plan(args, set_name, data_root, stride):
             propagator = None
             if kind != 'full':
                 options.append(f'train_dataloader.dataset.label_stride={stride}')
+            # The propagator's setting identifies the pseudo-labels; the file's path (under
+            # --work-dir) is left out, so a run recorded from another work dir is reused.
+            setting_options = list(options)
             if kind.startswith('pseudo'):
                 method = kind[len('pseudo-'):]
                 options.append('train_dataloader.dataset.pseudo_label_file=' +
@@ -365,7 +368,7 @@ def retrain_plan(args, set_name, data_root, stride):
             stem = f'{kind}_e{row_epochs}_seed{seed}'
             runs.append(dict(
                 key=f'retrain/{args.retrain_model}/{set_name}/stride{stride}/{stem}',
-                setting=setting_digest(set_spec(args, set_name), stride, options,
+                setting=setting_digest(set_spec(args, set_name), stride, setting_options,
                                        config_identity(osp.join(REPO_ROOT, config)), propagator),
                 config=config, options=options, seed=seed,
                 work_dir=osp.join(args.work_dir, 'retrain', args.retrain_model, stem),

@@ -196,3 +196,29 @@ def test_a_recorded_run_is_not_reused_after_its_base_config_changed(tmp_path, mo
     assert setting() == first
     base.write_text('train_cfg = dict(max_epochs=7)\n')
     assert setting() != first
+
+
+def test_a_pseudo_label_row_is_reused_from_another_work_dir(monkeypatch):
+    """A pseudo-label row's setting names its propagator, not where ``--work-dir`` put the
+    pseudo-label file: a rerun from another work dir (another process, machine or session)
+    reuses the recorded run; each run still reads its own work dir's file."""
+    import sys
+
+    from tests.conftest import REPO_ROOT
+    sys.path.insert(0, str(REPO_ROOT / 'tools'))
+    import sparse_label_experiment as experiment
+
+    monkeypatch.setattr(experiment, 'label_fraction', lambda data_root, stride: 3.75)
+
+    def pseudo_run(work_dir):
+        args = experiment.parse_args([
+            '--work-dir', work_dir, '--retrain-model', 'temporal', '--methods',
+            'bidirectional-labelled', '--pseudo-methods', 'bidirectional-labelled',
+            '--estimator-epochs', '2'])
+        plan = experiment.retrain_plan(args, 'synthetic', 'data/x/', 4)
+        return next(runs[0] for _, runs in plan.values() if runs[0]['pseudo_method'])
+
+    first, second = pseudo_run('work_dirs/a'), pseudo_run('work_dirs/b')
+    assert first['setting'] == second['setting']
+    assert ('train_dataloader.dataset.pseudo_label_file=work_dirs/b/synthetic/stride4/'
+            'pseudo_bidirectional-labelled.json') in second['options']
